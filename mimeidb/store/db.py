@@ -1,0 +1,71 @@
+"""The node's single RocksDB (rocksdict), opened with one column family per role.
+
+Column family names are part of the on-disk format: never rename them.
+"""
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from rocksdict import Options, Rdict, WriteBatch, WriteOptions
+
+# role -> column family name (on-disk, stable)
+CF_META = "meta"        # Mimei records, version index, mmsids, node settings, pins
+CF_DATA = "data"        # live keyspaces: per-namespace metadata and sub-entries
+CF_EXPIRE = "expire"    # expiry index: namespace + expire-at ms + user key
+CF_BLOCKS = "blocks"    # IPFS blocks: multihash -> bytes
+COLUMN_FAMILIES = (CF_META, CF_DATA, CF_EXPIRE, CF_BLOCKS)
+
+FSYNC_POLICIES = ("always", "everysec", "no")
+
+
+def _options() -> Options:
+    opts = Options(raw_mode=True)
+    opts.create_if_missing(True)
+    opts.create_missing_column_families(True)
+    opts.increase_parallelism(2)
+    return opts
+
+
+class Database:
+    """One RocksDB with its column families; `write` applies a batch under the fsync policy."""
+
+    def __init__(self, path: Path, appendfsync: str = "everysec") -> None:
+        if appendfsync not in FSYNC_POLICIES:
+            raise ValueError(f"appendfsync must be one of {', '.join(FSYNC_POLICIES)}")
+        self.path = Path(path)
+        self.path.mkdir(parents=True, exist_ok=True)
+        self.appendfsync = appendfsync
+        self._db = Rdict(str(self.path), _options(),
+                         column_families={name: Options(raw_mode=True) for name in COLUMN_FAMILIES})
+        self.cf = {name: self._db.get_column_family(name) for name in COLUMN_FAMILIES}
+        self.handle = {name: self._db.get_column_family_handle(name) for name in COLUMN_FAMILIES}
+        self._sync_write = WriteOptions()
+        self._sync_write.sync = True
+        self._lock = threading.Lock()
+        self.closed = False
+
+    def batch(self) -> WriteBatch:
+        return WriteBatch(raw_mode=True)
+
+    def write(self, batch: WriteBatch, sync: bool | None = None) -> None:
+        """Apply a batch atomically; synced to disk when the policy is `always` (or sync=True)."""
+        if sync is None:
+            sync = self.appendfsync == "always"
+        if sync:
+            self._db.write(batch, self._sync_write)
+        else:
+            self._db.write(batch)
+
+    def sync_wal(self) -> None:
+        """Flush and fsync the WAL: the `everysec` timer and shutdown call this."""
+        if not self.closed:
+            self._db.flush_wal(True)
+
+    def close(self) -> None:
+        with self._lock:
+            if self.closed:
+                return
+            self.closed = True
+            self._db.flush_wal(True)
+            self._db.close()
