@@ -1,0 +1,1 @@
+"""IPFS: CIDs, the UnixFS importer/exporter (dag-pb), the blockstore keyspace and CAR files."""

@@ -1,0 +1,93 @@
+"""Block stores keyed by multihash, so a CIDv0 and a CIDv1 of the same bytes share one entry.
+
+CIDs are passed around in binary form (bytes): a CIDv0 is the bare sha2-256 multihash
+(0x12 0x20 + digest), a CIDv1 is varint(1) + varint(codec) + multihash.
+"""
+from __future__ import annotations
+
+from typing import Iterable, Iterator, Protocol
+
+from mimeidb.store.db import CF_BLOCKS, Database
+
+
+def _read_varint(data: bytes, pos: int) -> tuple[int, int]:
+    value = shift = 0
+    while True:
+        if pos >= len(data):
+            raise ValueError("truncated varint")
+        byte = data[pos]
+        pos += 1
+        value |= (byte & 0x7F) << shift
+        if not byte & 0x80:
+            return value, pos
+        shift += 7
+        if shift > 63:
+            raise ValueError("varint too long")
+
+
+def multihash_of(cid: bytes) -> bytes:
+    """The multihash inside a binary CID (v0 or v1)."""
+    if len(cid) == 34 and cid[0] == 0x12 and cid[1] == 0x20:
+        return cid
+    version, pos = _read_varint(cid, 0)
+    if version != 1:
+        raise ValueError(f"unsupported CID version {version}")
+    _, pos = _read_varint(cid, pos)  # codec
+    return cid[pos:]
+
+
+class BlockStore(Protocol):
+    def get(self, cid: bytes) -> bytes | None: ...
+    def has(self, cid: bytes) -> bool: ...
+    def put(self, cid: bytes, data: bytes) -> None: ...
+    def put_many(self, blocks: Iterable[tuple[bytes, bytes]]) -> None: ...
+
+
+class MemoryBlockStore:
+    """A dict-backed store for tests and for building trees before they are written."""
+
+    def __init__(self) -> None:
+        self.blocks: dict[bytes, bytes] = {}
+
+    def get(self, cid: bytes) -> bytes | None:
+        return self.blocks.get(multihash_of(cid))
+
+    def has(self, cid: bytes) -> bool:
+        return multihash_of(cid) in self.blocks
+
+    def put(self, cid: bytes, data: bytes) -> None:
+        self.blocks[multihash_of(cid)] = data
+
+    def put_many(self, blocks: Iterable[tuple[bytes, bytes]]) -> None:
+        for cid, data in blocks:
+            self.put(cid, data)
+
+
+class RocksBlockStore:
+    """Blocks in the node's `blocks` column family; put_many writes one batch."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._cf = db.cf[CF_BLOCKS]
+        self._handle = db.handle[CF_BLOCKS]
+
+    def get(self, cid: bytes) -> bytes | None:
+        return self._cf.get(multihash_of(cid))
+
+    def has(self, cid: bytes) -> bool:
+        return self._cf.get(multihash_of(cid)) is not None
+
+    def put(self, cid: bytes, data: bytes) -> None:
+        self._cf[multihash_of(cid)] = data
+
+    def put_many(self, blocks: Iterable[tuple[bytes, bytes]]) -> None:
+        batch = self._db.batch()
+        for cid, data in blocks:
+            batch.put(multihash_of(cid), data, self._handle)
+        self._db.write(batch)
+
+    def delete(self, multihash: bytes) -> None:
+        del self._cf[multihash]
+
+    def multihashes(self) -> Iterator[bytes]:
+        return iter(self._cf.keys())
