@@ -1,0 +1,2 @@
+"""Importing this module registers every command family in the table."""
+from mimeidb.commands import strings  # noqa: F401
