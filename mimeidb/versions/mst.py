@@ -175,7 +175,7 @@ def _seal(node: Node, blocks: list[tuple[bytes, bytes]]) -> None:
     blocks.append((node.cid, data))
 
 
-class _Cache:
+class NodeCache:
     """Decoded nodes by CID, least recently used evicted first."""
 
     def __init__(self, size: int = CACHE_NODES) -> None:
@@ -210,22 +210,22 @@ def _prefix_end(prefix: bytes) -> bytes | None:
 class MST:
     """An immutable tree: read with get/items/prefix, change with apply."""
 
-    def __init__(self, store: BlockStore, root: Node | None, cache: _Cache | None = None) -> None:
+    def __init__(self, store: BlockStore, root: Node | None, cache: NodeCache | None = None) -> None:
         self.store = store
         self._root = root
-        self._cache = cache if cache is not None else _Cache()
+        self._cache = cache if cache is not None else NodeCache()
 
     @classmethod
     def empty(cls, store: BlockStore) -> "MST":
         return cls(store, None)
 
     @classmethod
-    def load(cls, store: BlockStore, root_cid: bytes, cache: _Cache | None = None) -> "MST":
+    def load(cls, store: BlockStore, root_cid: bytes, cache: NodeCache | None = None) -> "MST":
         """Open a stored tree; only the root is read now, the rest on demand."""
         tree = cls(store, None, cache)
         if root_cid == EMPTY_ROOT:
             return tree
-        root = tree._node(root_cid, -1)
+        root = tree.node(root_cid, -1)
         if not root.keys:
             raise ValueError(f"MST root {cbor.cid_text(root_cid)} has no entries")
         root.layer = layer_of(root.keys[0])
@@ -285,9 +285,15 @@ class MST:
     def root_cid(self) -> bytes:
         return EMPTY_ROOT if self._root is None else self._root.cid
 
+    @property
+    def root_node(self) -> Node | None:
+        """The root (None for the empty tree), for walkers such as diff."""
+        return self._root
+
     # --- reads ---
 
-    def _node(self, ref: Node | bytes, layer: int) -> Node:
+    def node(self, ref: Node | bytes, layer: int) -> Node:
+        """A subtree reference resolved to its node, through the cache."""
         if isinstance(ref, Node):
             return ref
         node = self._cache.get(ref)
@@ -299,7 +305,8 @@ class MST:
             self._cache.put(node)
         return node
 
-    def _value(self, val: bytes | Ext) -> bytes:
+    def value(self, val: bytes | Ext) -> bytes:
+        """An entry's value, read from its raw block when it is not inline."""
         if not isinstance(val, Ext):
             return val
         if val.data is not None:
@@ -316,11 +323,11 @@ class MST:
             keys = node.keys
             i = bisect_left(keys, key)
             if i < len(keys) and keys[i] == key:
-                return self._value(node.vals[i])
+                return self.value(node.vals[i])
             sub = node.subs[i]
             if sub is None:
                 return None
-            node = self._node(sub, node.layer - 1)
+            node = self.node(sub, node.layer - 1)
         return None
 
     def items(self, start: bytes | None = None, end: bytes | None = None,
@@ -343,13 +350,13 @@ class MST:
         order = range(hi, lo - 1, -1) if reverse else range(lo, hi + 1)
         for i in order:
             if reverse and i < hi:
-                yield keys[i], self._value(node.vals[i])
+                yield keys[i], self.value(node.vals[i])
             sub = node.subs[i]
             if sub is not None:
-                yield from self._walk(self._node(sub, node.layer - 1),
+                yield from self._walk(self.node(sub, node.layer - 1),
                                       start if i == lo else None, end if i == hi else None, reverse)
             if not reverse and i < hi:
-                yield keys[i], self._value(node.vals[i])
+                yield keys[i], self.value(node.vals[i])
 
     # --- changes ---
 
@@ -380,7 +387,7 @@ class MST:
             root = Node(root.layer + 1, [], [], [root])
         root = self._apply(root, layer, ops)
         while root is not None and not root.keys:
-            root = self._node(root.subs[0], root.layer - 1)
+            root = self.node(root.subs[0], root.layer - 1)
         if root is None:
             blocks.append((EMPTY_ROOT, EMPTY_NODE_BLOCK))
         elif root.cid is None:
@@ -392,7 +399,7 @@ class MST:
         if ref is None:
             keys, vals, subs = [], [], [None]
         else:
-            node = self._node(ref, layer)
+            node = self.node(ref, layer)
             keys, vals, subs = list(node.keys), list(node.vals), list(node.subs)
         changed = False
         lower = []
@@ -440,7 +447,7 @@ class MST:
         """The subtree's entries below key and above it, as two subtrees at `layer`."""
         if ref is None:
             return None, None
-        node = self._node(ref, layer)
+        node = self.node(ref, layer)
         i = bisect_left(node.keys, key)
         left, right = self._split(node.subs[i], layer - 1, key)
         return (_make(layer, node.keys[:i], node.vals[:i], node.subs[:i] + [left]),
@@ -453,7 +460,7 @@ class MST:
             return b
         if b is None:
             return a
-        na, nb = self._node(a, layer), self._node(b, layer)
+        na, nb = self.node(a, layer), self.node(b, layer)
         middle = self._merge(na.subs[-1], nb.subs[0], layer - 1)
         return Node(layer, na.keys + nb.keys, na.vals + nb.vals,
                     na.subs[:-1] + [middle] + nb.subs[1:])
