@@ -91,3 +91,10 @@ class RocksBlockStore:
 
     def multihashes(self) -> Iterator[bytes]:
         return iter(self._cf.keys())
+
+    def delete_many(self, multihashes: Iterable[bytes]) -> None:
+        """Delete blocks in one batch (garbage collection)."""
+        batch = self._db.batch()
+        for mh in multihashes:
+            batch.delete(mh, self._handle)
+        self._db.write(batch)
