@@ -7,7 +7,7 @@ import pytest
 from mimeidb.ipfs import car, cid, dag, importer, pins
 from mimeidb.ipfs.blockstore import MemoryBlockStore, RocksBlockStore, multihash_of
 from mimeidb.store.db import Database
-from tests.ipfs_fixtures import kubo_bytes, make_testdirlisting
+from tests.test_ipfs_fixtures import kubo_bytes, make_testdirlisting
 
 
 @pytest.fixture

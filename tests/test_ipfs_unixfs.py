@@ -6,7 +6,7 @@ import pytest
 
 from mimeidb.ipfs import cid, dagpb, exporter, importer, unixfs
 from mimeidb.ipfs.blockstore import MemoryBlockStore
-from tests.ipfs_fixtures import kubo_bytes, make_symlink_dir, make_testdirlisting
+from tests.test_ipfs_fixtures import kubo_bytes, make_symlink_dir, make_testdirlisting
 
 C = importer.CHUNK_SIZE
 

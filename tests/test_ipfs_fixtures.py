@@ -1,4 +1,4 @@
-"""Shared helpers for the IPFS tests: kubo's deterministic test bytes and small trees."""
+"""Shared helpers for the IPFS tests (kubo's deterministic test bytes, small trees), and their check."""
 from __future__ import annotations
 
 import hashlib
@@ -33,3 +33,10 @@ def make_symlink_dir(root: Path) -> Path:
     (d / "foo").write_text("content\n")
     os.symlink("foo", d / "bar")
     return d
+
+
+def test_kubo_bytes_matches_harness():
+    """Anchors the generator: kubo's harness bytes for (262144, "chunk-v0-seed") add to this."""
+    from mimeidb.ipfs import cid, importer
+    data = kubo_bytes(262144, "chunk-v0-seed")
+    assert cid.format(importer.add_bytes(None, data).cid) == "QmWmRj3dFDZdb6ABvbmKhEL6TmPbAfBZ1t5BxsEyJrcZhE"
