@@ -1,0 +1,3 @@
+from mimeidb.cli.main import main
+
+raise SystemExit(main())
