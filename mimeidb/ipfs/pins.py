@@ -24,6 +24,11 @@ def pin_add(db: Database, store: RocksBlockStore, cid: bytes) -> None:
     db.cf[CF_META][PIN_PREFIX + cid] = RECURSIVE
 
 
+def pin_written(db: Database, cid: bytes) -> None:
+    """Pin a DAG the caller has just written in full (an import): no walk to check it."""
+    db.cf[CF_META][PIN_PREFIX + cid] = RECURSIVE
+
+
 def pin_rm(db: Database, cid: bytes) -> None:
     meta = db.cf[CF_META]
     if meta.get(PIN_PREFIX + cid) is None:
