@@ -1,2 +1,3 @@
 """Importing this module registers every command family in the table."""
 from mimeidb.commands import strings  # noqa: F401
+from mimeidb.commands import lists  # noqa: F401
