@@ -68,11 +68,11 @@ def _decode(data: bytes, schema: dict, links: tuple[str, ...], kind: str, what: 
         obj = cbor.decode(data)
     except ValueError as exc:
         raise ValueError(f"{what} is not valid DAG-CBOR: {exc}") from None
+    if isinstance(obj, dict) and obj.get("kind") != kind:
+        raise ValueError(f"{what} has kind {obj.get('kind')!r}, expected {kind!r}")
     obj = _check_shape(obj, schema, what)
     if obj["format"] != FORMAT:
         raise ValueError(f"{what} has format {obj['format']}, this node reads format {FORMAT}")
-    if obj["kind"] != kind:
-        raise ValueError(f"{what} has kind {obj['kind']!r}, expected {kind!r}")
     shaped = {k: cbor.Link(v) if k in links and v is not None else v for k, v in obj.items()}
     if not cbor.is_canonical(data, shaped):
         raise ValueError(f"{what} is not canonical DAG-CBOR with links in {', '.join(links)}")
