@@ -1,3 +1,4 @@
 """Importing this module registers every command family in the table."""
 from mimeidb.commands import strings  # noqa: F401
 from mimeidb.commands import lists  # noqa: F401
+from mimeidb.commands import hashes  # noqa: F401
