@@ -46,7 +46,7 @@ def setup(app: web.Application) -> None:
     r = app.router
     r.add_get("/ipfs/{cid}", gateway_get)
     r.add_get("/ipfs/{cid}/{path:.*}", gateway_get)
-    for name, handler in [("cat", api_cat), ("ls", api_ls), ("block/get", api_block_get),
+    for name, handler in [("cat", api_cat), ("ls", api_ls), ("stat", api_stat), ("block/get", api_block_get),
                           ("block/stat", api_block_stat), ("pin/ls", api_pin_ls),
                           ("dag/export", api_dag_export)]:
         r.add_get(f"/api/v0/ipfs/{name}", handler, allow_head=False)
@@ -369,6 +369,14 @@ async def api_cat(request: web.Request) -> web.StreamResponse:
 async def api_ls(request: web.Request) -> web.Response:
     entries = await _run(exporter.ls, request.app["node"].blocks, _arg(request))
     return json_response({"entries": [e.to_json() for e in entries]})
+
+
+@_api
+async def api_stat(request: web.Request) -> web.Response:
+    """What a CID or path names: {"cid", "type": file|dir|symlink|raw-block, "size"}."""
+    store = request.app["node"].blocks
+    n = await _run(lambda: exporter.node(store, exporter.resolve_path(store, _arg(request))))
+    return json_response({"cid": cids.format(n.cid), "type": n.kind, "size": n.size})
 
 
 @_api
