@@ -30,7 +30,7 @@ def all_blocks(store, root):
     return found
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(st.dictionaries(keys, values, max_size=300), st.dictionaries(keys, st.one_of(st.none(), values),
                                                                       max_size=40))
 def test_diff_matches_the_model(before, changes):

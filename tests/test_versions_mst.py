@@ -34,7 +34,7 @@ def run(ops_list, cuts, store):
     return tree, model
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(ops, st.lists(st.integers(0, 400), max_size=6), st.randoms(use_true_random=False))
 def test_same_entries_same_root_whatever_the_history(ops_list, cuts, rnd):
     store = MemoryBlockStore()
@@ -70,6 +70,26 @@ def test_range_and_prefix_reads_match_the_model(model, a, b):
     assert list(tree.prefix(a, reverse=True)) == sorted(
         ((k, v) for k, v in model.items() if k.startswith(a)), reverse=True)
     assert tree.get(a) == model.get(a)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_deep_trees_stay_canonical_under_random_batches(seed):
+    """Thousands of entries (3-4 layers): every batch's root equals a fresh bulk build."""
+    rnd = random.Random(seed)
+    store = MemoryBlockStore()
+    tree, model = MST.empty(store), {}
+    for _ in range(12):
+        puts = {rnd.randbytes(rnd.choice((1, 2, 4))): rnd.randbytes(rnd.choice((3, 300)))
+                for _ in range(rnd.choice((1, 50, 800)))}
+        deletes = [k for k in rnd.sample(sorted(model), min(len(model), rnd.choice((0, 20, 400))))
+                   if k not in puts]
+        tree, blocks = tree.apply(puts, deletes)
+        store.put_many(blocks)
+        model.update(puts)
+        for k in deletes:
+            del model[k]
+        assert tree.root_cid == MST.build(MemoryBlockStore(), sorted(model.items())).root_cid
+    assert list(MST.load(store, tree.root_cid).items()) == sorted(model.items())
 
 
 def test_prefix_with_ff_bytes():
