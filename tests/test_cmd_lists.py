@@ -295,6 +295,54 @@ def test_lpos_errors(r):
     assert r("LPOS", "k", "a", "FOO", 1) == "ERR syntax error"
 
 
+def test_long_lists_against_a_python_model(r, ks):
+    """Lists longer than the point-lookup limit: ranges and searches go through iterators."""
+    rng = random.Random(3)
+    model: list[bytes] = []
+    for i in range(300):
+        value = b"%d" % (i % 7)
+        if rng.random() < 0.5:
+            r("LPUSH", "k", value)
+            model.insert(0, value)
+        else:
+            r("RPUSH", "k", value)
+            model.append(value)
+    for _ in range(60):
+        start, stop = rng.randint(-320, 320), rng.randint(-320, 320)
+        s, e = start + len(model) if start < 0 else start, stop + len(model) if stop < 0 else stop
+        assert r("LRANGE", "k", start, stop) == model[max(s, 0):e + 1], (start, stop)
+        target = b"%d" % rng.randint(0, 7)
+        rank = rng.choice([1, 2, 5, -1, -3])
+        hits = [i for i, v in enumerate(model) if v == target]
+        ordered = hits if rank > 0 else hits[::-1]
+        assert r("LPOS", "k", target, "RANK", rank, "COUNT", 0) == ordered[abs(rank) - 1:]
+        maxlen = rng.randint(1, 400)
+        window = range(min(maxlen, len(model))) if rank > 0 else \
+            range(len(model) - 1, max(len(model) - 1 - maxlen, -1), -1)
+        limited = [i for i in window if model[i] == target][abs(rank) - 1:]
+        assert r("LPOS", "k", target, "RANK", rank, "MAXLEN", maxlen) == (limited[0] if limited else None)
+        count = rng.randint(-3, 3)
+        found = [i for i, v in enumerate(model) if v == target]
+        found = found if count >= 0 else found[::-1]
+        gone = set(found[:abs(count)] if count else found)
+        assert r("LREM", "k", count, target) == len(gone)
+        model = [v for i, v in enumerate(model) if i not in gone]
+        pivot = b"%d" % rng.randint(0, 7)
+        if pivot in model:
+            at = model.index(pivot) + rng.randint(0, 1)
+            assert r("LINSERT", "k", "AFTER" if at > model.index(pivot) else "BEFORE", pivot,
+                     b"new") == len(model) + 1
+            model.insert(at, b"new")
+        else:
+            assert r("LINSERT", "k", "BEFORE", pivot, b"new") == (-1 if model else 0)
+        r("RPUSH", "k", *model[:5])
+        model.extend(model[:5])
+    assert r("LRANGE", "k", 0, -1) == model
+    meta = ks.meta(b"k")
+    positions = [int.from_bytes(sub, "big") for sub, _ in ks.entries(b"k")]
+    assert positions == list(range(meta.head, meta.tail)) and meta.size == len(model)
+
+
 # -- moves and multi-key pops ------------------------------------------------------------
 def test_lmove_and_rpoplpush(r):
     r("RPUSH", "src", "a", "b", "c")

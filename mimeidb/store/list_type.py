@@ -11,10 +11,15 @@ deleting the key when the list ends up empty (Redis never keeps empty lists).
 """
 from __future__ import annotations
 
+from itertools import islice
 from typing import Iterable, Iterator
 
 from mimeidb.store.encoding import KeyType, Meta, list_index
 from mimeidb.store.keyspace import Keyspace
+
+# Up to this many elements a range is read by point lookups; longer ranges use one iterator,
+# which is faster per element but first flushes the pending write buffer (see WriteBuffer.scan).
+SEEK_LIMIT = 32
 
 
 class ListValue:
@@ -57,15 +62,22 @@ class ListValue:
 
     def range(self, start: int, stop: int) -> list[bytes]:
         """Elements start..stop inclusive (both valid indexes)."""
-        return [self.at(i) for i in range(start, stop + 1)]
+        count = stop - start + 1
+        if count <= SEEK_LIMIT:
+            return [self.at(i) for i in range(start, stop + 1)]
+        begin = list_index(self.meta.head + start)
+        return [value for _, value in islice(self.ks.entries(self.key, begin), count)]
 
     def scan(self, reverse: bool = False, limit: int = 0) -> Iterator[tuple[int, bytes]]:
         """(index, element) from the head (or the tail), at most `limit` of them (0 = all)."""
         size = self.meta.size
         count = size if limit <= 0 else min(limit, size)
-        indexes = range(size - 1, size - 1 - count, -1) if reverse else range(count)
-        for i in indexes:
-            yield i, self.at(i)
+        if count == 0:
+            return
+        begin = list_index(self.meta.tail - 1 if reverse else self.meta.head)
+        entries = islice(self.ks.entries(self.key, begin, reverse), count)
+        for n, (_, value) in enumerate(entries):
+            yield (size - 1 - n if reverse else n), value
 
     # -- writes --------------------------------------------------------------------------
     def _put(self, index: int, value: bytes) -> None:
