@@ -373,6 +373,9 @@ class MST:
                 raise ValueError(f"key {key!r} is both put and deleted")
         blocks: list[tuple[bytes, bytes]] = []
         for key, value in puts.items():
+            if not isinstance(key, bytes) or not isinstance(value, bytes):
+                raise TypeError(f"MST keys and values are bytes, got {type(key).__name__} -> "
+                                f"{type(value).__name__}")
             val = stored_form(value)
             if isinstance(val, Ext):
                 blocks.append((val.cid, value))
