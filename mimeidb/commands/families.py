@@ -2,4 +2,5 @@
 from mimeidb.commands import strings  # noqa: F401
 from mimeidb.commands import lists  # noqa: F401
 from mimeidb.commands import hashes  # noqa: F401
+from mimeidb.commands import sets  # noqa: F401
 from mimeidb.commands import zsets  # noqa: F401

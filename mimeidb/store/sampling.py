@@ -10,40 +10,45 @@ the key space rather than over entries, which is what a huge set can afford.
 from __future__ import annotations
 
 import random
-from typing import Iterator
+from itertools import islice
 
 from mimeidb.store.keyspace import Keyspace
 
 EXACT_LIMIT = 4096
-_WIDTH = 16  # bytes of a sub-key that seeking interpolates over
-
-
-def _first(it: Iterator[tuple[bytes, bytes]]) -> tuple[bytes, bytes] | None:
-    return next(it, None)
+_WIDTH = 12    # random bytes generated past the common prefix of the sub-keys
+_WINDOW = 32   # entries read after a seek; the pick is uniform among them
+_PROBE = 64    # entries read at each end to learn which bytes sub-keys use
 
 
 class _Seeker:
-    """Picks sub-entries of one large collection by random seeks."""
+    """Picks sub-entries of one large collection by random seeks.
+
+    A random point is built from the bytes the sub-keys actually use (learnt from both ends
+    of the collection), so that e.g. decimal member names do not pile the picks onto the
+    first key after each gap; the pick is then uniform among the next _WINDOW entries."""
 
     def __init__(self, ks: Keyspace, key: bytes) -> None:
         self.ks = ks
         self.key = key
-        first = _first(ks.entries(key))
-        last = _first(ks.entries(key, reverse=True))
-        assert first is not None and last is not None
-        self.first = first
-        lo, hi = first[0], last[0]
+        head = list(islice(ks.entries(key), _PROBE))
+        tail = list(islice(ks.entries(key, reverse=True), _PROBE))
+        lo, hi = head[0][0], tail[0][0]
         common = 0
         while common < min(len(lo), len(hi)) and lo[common] == hi[common]:
             common += 1
         self.common = lo[:common]
-        self.lo = int.from_bytes(lo[common:common + _WIDTH].ljust(_WIDTH, b"\0"), "big")
-        self.hi = int.from_bytes(hi[common:common + _WIDTH].ljust(_WIDTH, b"\xff"), "big")
+        used = {b for subkey, _ in head + tail for b in subkey[common:]}
+        self.alphabet = bytes(sorted(used)) or b"\0"
+        self.first = (lo[common:common + 1] or b"\0")[0]
+        self.last = (hi[common:common + 1] or b"\xff")[0]
 
     def pick(self) -> tuple[bytes, bytes]:
-        point = random.randint(self.lo, self.hi).to_bytes(_WIDTH, "big")
-        found = _first(self.ks.entries(self.key, self.common + point))
-        return found if found is not None else self.first
+        lead = [b for b in self.alphabet if self.first <= b <= self.last] or [self.first]
+        point = bytes([random.choice(lead)]) + bytes(random.choices(self.alphabet, k=_WIDTH - 1))
+        window = list(islice(self.ks.entries(self.key, self.common + point), _WINDOW))
+        if len(window) < _WINDOW:  # near the end: wrap around to the start
+            window += list(islice(self.ks.entries(self.key), _WINDOW - len(window)))
+        return random.choice(window)
 
 
 def sample(ks: Keyspace, key: bytes, size: int, count: int,
