@@ -1,7 +1,7 @@
 """diff(): changed entries and changed blocks, against a model and full tree walks."""
 from __future__ import annotations
 
-from hypothesis import given, settings, strategies as st
+from hypothesis import example, given, settings, strategies as st
 
 from mimeidb.ipfs.blockstore import MemoryBlockStore
 from mimeidb.versions import cbor
@@ -31,6 +31,7 @@ def all_blocks(store, root):
 
 
 @settings(max_examples=100, deadline=None)
+@example(before={b"": b"", b"\x7f\xc9+": b""}, changes={b"\x7f\xc9+": None})  # new root was an old subtree
 @given(st.dictionaries(keys, values, max_size=300), st.dictionaries(keys, st.one_of(st.none(), values),
                                                                       max_size=40))
 def test_diff_matches_the_model(before, changes):

@@ -40,9 +40,11 @@ class _Side:
     def __init__(self, tree: MST, root_cid: bytes) -> None:
         self.tree = tree
         self.stack: list[tuple] = []
-        self.opened: set[bytes] = {root_cid}
+        self.opened: set[bytes] = set()
         self.values: set[bytes] = set()  # raw blocks of the changed entries on this side
-        if tree.root_node is not None:
+        if tree.root_node is None:
+            self.opened.add(root_cid)  # the empty node: a block with nothing to open
+        else:
             self.stack.append(("t", tree.root_node, tree.root_node.layer))
 
     def open(self) -> None:
