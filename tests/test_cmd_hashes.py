@@ -233,6 +233,9 @@ def test_hscan_small_hash_in_one_call(r):
     assert r("HSCAN", "h", "0") == [b"0", [b"a", b"1", b"b", b"2"]]
     assert r("HSCAN", "h", "0", "NOVALUES") == [b"0", [b"a", b"b"]]
     assert r("HSCAN", "h", "0", "MATCH", "a*") == [b"0", [b"a", b"1"]]
+    r("HSET", "h", *[x for i in range(100) for x in (f"z{i:03d}", "v")])
+    assert r("HSCAN", "h", "0", "MATCH", "z*", "NOVALUES") == [
+        b"0", [f"z{i:03d}".encode() for i in range(100)]]  # whole, even past a literal prefix
     assert r("HSCAN", "missing", "0") == [b"0", []]
     assert r("HSCAN", "missing", "0", "foo", "bar") == [b"0", []]  # options read after lookup
 

@@ -110,11 +110,11 @@ def scan_entries(ks: Keyspace, key: bytes, size: int, cursor: int,
                  opts: ScanOptions) -> tuple[bytes, list[tuple[bytes, bytes]]]:
     """One step of a scan over key's sub-entries: (next cursor, matching (subkey, value))."""
     start = CURSORS.resume(cursor, ks.name, key)
+    budget = max(opts.count, SMALL_COLLECTION) if size <= SMALL_COLLECTION and not start \
+        else opts.count
     prefix = literal_prefix(opts.pattern) if opts.match is not None else b""
     if prefix > start:
         start = prefix
-    budget = max(opts.count, SMALL_COLLECTION) if size <= SMALL_COLLECTION and not start \
-        else opts.count
     found: list[tuple[bytes, bytes]] = []
     entries: Iterator[tuple[bytes, bytes]] = ks.entries(key, start)
     match = opts.match

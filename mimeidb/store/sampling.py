@@ -16,8 +16,8 @@ from mimeidb.store.keyspace import Keyspace
 
 EXACT_LIMIT = 4096
 _WIDTH = 12    # random bytes generated past the common prefix of the sub-keys
-_WINDOW = 32   # entries read after a seek; the pick is uniform among them
-_PROBE = 64    # entries read at each end to learn which bytes sub-keys use
+_WINDOW = 16   # entries read after a seek; the pick is uniform among them
+_PROBE = 32    # entries read at each end to learn which bytes sub-keys use
 
 
 class _Seeker:
