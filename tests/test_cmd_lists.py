@@ -135,6 +135,29 @@ def test_writes_signal_each_key_once(r, ks):
     assert ks.modified_log == []
 
 
+def test_writes_keep_the_expiry_and_empty_lists_drop_it(r, ks):
+    from mimeidb.store.keyspace import now_ms
+    r("RPUSH", "k", "a", "b", "c")
+    deadline = now_ms() + 60_000
+    ks.set_expire(b"k", ks.meta(b"k"), deadline)
+    r("LPUSH", "k", "z")
+    r("RPOP", "k")
+    r("LSET", "k", 0, "y")
+    r("LINSERT", "k", "AFTER", "y", "x")
+    r("LREM", "k", 1, "a")
+    r("LMOVE", "k", "k", "LEFT", "RIGHT")
+    assert ks.meta(b"k").expire_ms == deadline
+    assert r("LRANGE", "k", 0, -1) == [b"x", b"b", b"y"]
+    assert ks.raw.expired_keys(deadline, 10) == [b"k"]
+    r("LPOP", "k", 3)
+    assert ks.meta(b"k") is None
+    assert ks.raw.expired_keys(deadline, 10) == []
+    r("RPUSH", "gone", "a")
+    ks.set_expire(b"gone", ks.meta(b"gone"), now_ms() - 1)
+    assert r("LLEN", "gone") == 0
+    assert r("RPUSHX", "gone", "b") == 0
+
+
 # -- index access ------------------------------------------------------------------------
 def test_lindex_and_lset(r):
     r("RPUSH", "k", "a", "b", "c")
@@ -421,6 +444,32 @@ def test_block_then_rerun_after_push(r):
     r("RPUSH", "q2", "job")
     assert r(*argv) == [b"q2", b"job"]
     assert isinstance(r(*argv), Block)
+
+
+def test_retry_waits_on_a_key_that_is_no_longer_a_list(ks):
+    """Redis serves a parked client only from a list: if the key became a string it keeps
+    waiting (no WRONGTYPE), while a wrong destination still fails the move."""
+    session = SimpleNamespace(blocked=None)
+    ctx = SimpleNamespace(ks=ks, protocol=2, session=session, services=None)
+
+    def run(*argv):
+        return dispatch.execute(ctx, [str(a).encode() for a in argv])
+
+    assert isinstance(run("BLPOP", "q", 0), Block)
+    session.blocked = object()  # parked: the face now re-runs the command on writes
+    ks.set_string(b"q", b"a string")
+    assert isinstance(run("BLPOP", "q", 0), Block)
+    assert isinstance(run("BLMOVE", "q", "d", "LEFT", "LEFT", 0), Block)
+    assert isinstance(run("BLMPOP", 0, 1, "q", "LEFT"), Block)
+    run("RPUSH", "q2", "v")
+    assert run("BRPOP", "q", "q2", 0) == [b"q2", b"v"]
+    run("RPUSH", "src", "v")
+    with pytest.raises(RedisError, match="WRONGTYPE"):
+        run("BRPOPLPUSH", "src", "q", 0)
+    assert run("LRANGE", "src", 0, -1) == [b"v"]
+    session.blocked = None
+    with pytest.raises(RedisError, match="WRONGTYPE"):
+        run("BLPOP", "q", 0)
 
 
 def test_blocking_errors(r):

@@ -13,6 +13,7 @@ from mimeidb.commands.args import INT64_MAX, INT64_MIN, to_int, to_timeout, uppe
 from mimeidb.commands.errors import RedisError
 from mimeidb.commands.replies import NULL_ARRAY, OK, Block
 from mimeidb.commands.table import command
+from mimeidb.store.encoding import KeyType
 from mimeidb.store.keyspace import Keyspace
 from mimeidb.store.list_type import ListValue
 
@@ -41,6 +42,23 @@ def _positive(raw: bytes, error: str) -> int:
     if value < 0:
         raise RedisError(error)
     return value
+
+
+def _retrying(ctx) -> bool:
+    """True when the face re-runs a parked command after one of its keys was written (the
+    session still holds the Block). Redis serves a blocked client only from a key that now
+    holds a list: a key that became another type keeps it waiting instead of failing it."""
+    session = getattr(ctx, "session", None)
+    return getattr(session, "blocked", None) is not None
+
+
+def _ready(ctx, key: bytes) -> ListValue | None:
+    """The list a blocking command may serve from at key (None if there is none)."""
+    if _retrying(ctx):
+        meta = ctx.ks.meta(key)
+        return ListValue(ctx.ks, key, meta) if meta is not None and meta.type == KeyType.LIST \
+            else None
+    return ListValue.load(ctx.ks, key)
 
 
 # -- push --------------------------------------------------------------------------------
@@ -278,9 +296,11 @@ def lpos(ctx, args):
 
 
 # -- moves and multi-key pops ------------------------------------------------------------
-def _move(ks: Keyspace, source: bytes, destination: bytes, from_left: bool, to_left: bool):
+def _move(ks: Keyspace, source: bytes, destination: bytes, from_left: bool, to_left: bool,
+          src: ListValue | None = None):
     """LMOVE: the moved element, or None if source is empty. Both types are checked first."""
-    src = ListValue.load(ks, source)
+    if src is None:
+        src = ListValue.load(ks, source)
     if src is None:
         return None
     dst = src if destination == source else ListValue.load_or_new(ks, destination)
@@ -328,10 +348,11 @@ def _parse_mpop(args: list[bytes]) -> tuple[list[bytes], bool, int]:
     return args[1:where], left, count or 1
 
 
-def _mpop(ks: Keyspace, keys: list[bytes], left: bool, count: int):
+def _mpop(ctx, keys: list[bytes], left: bool, count: int):
     """Pop from the first non-empty list: [key, [elements]], or None if all are empty."""
+    ks = ctx.ks
     for key in keys:
-        lst = ListValue.load(ks, key)
+        lst = _ready(ctx, key)
         if lst is None:
             continue
         ks.check_writable()
@@ -345,7 +366,7 @@ def _mpop(ks: Keyspace, keys: list[bytes], left: bool, count: int):
 def lmpop(ctx, args):
     """Pop elements from the first non-empty list of several."""
     keys, left, count = _parse_mpop(args)
-    popped = _mpop(ctx.ks, keys, left, count)
+    popped = _mpop(ctx, keys, left, count)
     return NULL_ARRAY if popped is None else popped
 
 
@@ -357,12 +378,11 @@ def _block(keys: list[bytes], timeout: float) -> Block:
 def _blocking_pop(ctx, args, left: bool):
     timeout = to_timeout(args[-1])
     keys = args[:-1]
-    ks = ctx.ks
     for key in keys:
-        lst = ListValue.load(ks, key)
+        lst = _ready(ctx, key)
         if lst is None:
             continue
-        ks.check_writable()
+        ctx.ks.check_writable()
         value = lst.pop(1, left)[0]
         lst.save()
         return [key, value]
@@ -386,7 +406,8 @@ def blmove(ctx, args):
     """LMOVE, blocking until the source has data."""
     from_left, to_left = _side(args[2]), _side(args[3])
     timeout = to_timeout(args[4])
-    value = _move(ctx.ks, args[0], args[1], from_left, to_left)
+    src = _ready(ctx, args[0])
+    value = None if src is None else _move(ctx.ks, args[0], args[1], from_left, to_left, src)
     return _block([args[0]], timeout) if value is None else value
 
 
@@ -394,7 +415,8 @@ def blmove(ctx, args):
 def brpoplpush(ctx, args):
     """RPOPLPUSH, blocking until the source has data."""
     timeout = to_timeout(args[2])
-    value = _move(ctx.ks, args[0], args[1], False, True)
+    src = _ready(ctx, args[0])
+    value = None if src is None else _move(ctx.ks, args[0], args[1], False, True, src)
     return _block([args[0]], timeout) if value is None else value
 
 
@@ -403,5 +425,5 @@ def blmpop(ctx, args):
     """LMPOP, blocking until one of the lists has data: [key, [elements]]."""
     timeout = to_timeout(args[0])
     keys, left, count = _parse_mpop(args[1:])
-    popped = _mpop(ctx.ks, keys, left, count)
+    popped = _mpop(ctx, keys, left, count)
     return _block(keys, timeout) if popped is None else popped
