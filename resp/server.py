@@ -1,0 +1,620 @@
+"""The asyncio RESP server: a thin shell around resp.codec and the command table.
+
+Per read: parse every complete request, run each, append the replies to one buffer, one
+transport.write. The node's write buffer is flushed once per event-loop iteration for all
+connections together; under appendfsync=always that flush is synced and the replies of every
+connection that read in the iteration wait for it (group commit), so no reply acknowledges
+a write that a kill -9 could lose.
+"""
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import logging
+import socket
+import time
+from collections import deque
+from typing import Any
+
+from mimeidb.commands import errors, table
+from mimeidb.commands.errors import RedisError
+from mimeidb.commands.replies import Block, Push
+from resp import commands as _session_commands  # noqa: F401  (registers session commands)
+from resp.codec import ProtocolError, RequestParser, append, error_bytes
+from resp.pubsub import PubSub
+from resp.session import Session
+
+log = logging.getLogger("mimeidb.resp")
+
+QUEUED = b"+QUEUED\r\n"
+# Redis runs these at once inside MULTI instead of queueing them (processCommand).
+TX_IMMEDIATE = frozenset(["exec", "discard", "multi", "watch", "quit", "reset"])
+# What a RESP2 connection in subscribed mode may run.
+SUBSCRIBED_OK = frozenset(["subscribe", "psubscribe", "ssubscribe", "unsubscribe",
+                           "punsubscribe", "sunsubscribe", "ping", "quit", "reset"])
+# Client output buffer limit for pub/sub clients (client-output-buffer-limit pubsub 32mb 8mb 60).
+PUBSUB_HARD_LIMIT = 32 * 1024 * 1024
+PUBSUB_SOFT_LIMIT = 8 * 1024 * 1024
+PUBSUB_SOFT_SECONDS = 60
+# Stop reading from a client while this much of its output is unsent (backpressure).
+WRITE_HIGH_WATER = 1024 * 1024
+
+
+class Replies(list):
+    """Several replies to one command (SUBSCRIBE a b c answers once per channel)."""
+
+
+def ks_scope(ks: Any) -> Any:
+    """Identity of a keyspace for WATCH and blocking: its storage namespace when it has one,
+    so two Keyspace objects over the same Mimei are one scope."""
+    raw = getattr(ks, "raw", None)
+    ns = getattr(raw, "ns", None)
+    if ns is not None:
+        return ns
+    return ks.name or id(ks)
+
+
+class Stats:
+    def __init__(self) -> None:
+        self.reset()
+        self.started = time.time()
+
+    def reset(self) -> None:
+        self.connections_received = 0
+        self.commands_processed = 0
+        self.rejected_connections = 0
+        self.errors = 0
+        self.net_input_bytes = 0
+        self.net_output_bytes = 0
+        self.keyspace_hits = 0
+        self.keyspace_misses = 0
+        self.pubsub_messages = 0
+
+
+class RespServer:
+    """Node-wide RESP state; handlers reach it as `ctx.services`."""
+
+    def __init__(self, node: Any, loop: asyncio.AbstractEventLoop, port: int = 0) -> None:
+        self.node = node
+        self.loop = loop
+        self.port = port
+        self.commands = table.load_all()
+        self.clients: dict[int, RespConnection] = {}
+        self.next_id = 1
+        self.stats = Stats()
+        self.pubsub = PubSub()
+        self.watchers: dict[tuple, set[Session]] = {}
+        self.waiters: dict[tuple, deque[Session]] = {}
+        self.ready: dict[tuple, None] = {}
+        self.config: dict[str, str] = default_config(node, port)
+        self.lastsave = int(time.time())
+        self.paused_until = 0.0
+        self._flush_scheduled = False
+        self._serve_scheduled = False
+        self._commit: list[tuple[RespConnection, bytes]] = []
+        self.server: asyncio.AbstractServer | None = None
+        node.mimei.add_listener(self.key_modified)
+
+    @property
+    def maxclients(self) -> int:
+        return int(self.config["maxclients"])
+
+    # -- keys: WATCH and blocked clients ----------------------------------------------------
+    def key_modified(self, keyspace: Any, key: bytes) -> None:
+        if not self.watchers and not self.waiters:
+            return
+        where = (ks_scope(keyspace), key)
+        watching = self.watchers.get(where)
+        if watching:
+            for session in watching:
+                session.watch_dirty = True
+        if where in self.waiters:
+            self.ready[where] = None
+            if not self._serve_scheduled:
+                self._serve_scheduled = True
+                self.loop.call_soon(self._serve_soon)
+
+    def watch(self, session: Session, key: bytes) -> None:
+        where = (ks_scope(session.ks), key)
+        if where not in session.watched:
+            session.watched.add(where)
+            self.watchers.setdefault(where, set()).add(session)
+
+    def unwatch(self, session: Session) -> None:
+        for where in session.watched:
+            watching = self.watchers.get(where)
+            if watching is not None:
+                watching.discard(session)
+                if not watching:
+                    del self.watchers[where]
+        session.watched = set()
+        session.watch_dirty = False
+
+    def _serve_soon(self) -> None:
+        self._serve_scheduled = False
+        self.serve_ready()
+
+    def serve_ready(self) -> None:
+        """Re-run the commands of clients blocked on keys that were written, first come first
+        served per key (Redis's handleClientsBlockedOnKeys)."""
+        while self.ready:
+            where = next(iter(self.ready))
+            del self.ready[where]
+            queue = self.waiters.get(where)
+            if not queue:
+                continue
+            for session in list(queue):
+                if session.blocked is not None:
+                    session.conn.retry_blocked()
+
+    def unpark(self, session: Session) -> None:
+        spec, argv, block, timer = session.blocked
+        session.blocked = None
+        if timer is not None:
+            timer.cancel()
+        scope = ks_scope(session.ks)
+        for key in block.keys:
+            queue = self.waiters.get((scope, key))
+            if queue is not None:
+                try:
+                    queue.remove(session)
+                except ValueError:
+                    pass
+                if not queue:
+                    del self.waiters[(scope, key)]
+
+    # -- writes: flush and group commit -----------------------------------------------------
+    def send(self, conn: "RespConnection", out: bytes | bytearray) -> None:
+        """Write a connection's replies: at once, or after the synced flush (always)."""
+        if self.node.db.appendfsync == "always" and self.node.buffer:
+            self._commit.append((conn, bytes(out)))
+            if not self._flush_scheduled:
+                self._flush_scheduled = True
+                self.loop.call_soon(self._flush)
+            return
+        conn.write(out)
+        if not self._flush_scheduled and self.node.buffer:
+            self._flush_scheduled = True
+            self.loop.call_soon(self._flush)
+
+    def _flush(self) -> None:
+        self._flush_scheduled = False
+        try:
+            self.node.buffer.flush()
+        except Exception:
+            log.exception("write buffer flush failed")
+            for conn, _ in self._commit:
+                conn.write(error_bytes("ERR internal error: write failed"))
+                conn.close()
+            self._commit.clear()
+            return
+        if self._commit:
+            waiting, self._commit = self._commit, []
+            for conn, out in waiting:
+                conn.write(out)
+
+    # -- pub/sub delivery -------------------------------------------------------------------
+    def deliver(self, session: Session, message: list) -> None:
+        self.stats.pubsub_messages += 1
+        out = bytearray()
+        append(out, Push(message), session.protocol)
+        session.conn.write_pubsub(out)
+
+    # -- clients ----------------------------------------------------------------------------
+    def sessions(self) -> list[Session]:
+        return [conn.session for conn in self.clients.values()]
+
+    def kill(self, client_id: int) -> bool:
+        conn = self.clients.get(client_id)
+        if conn is None:
+            return False
+        conn.close()
+        return True
+
+
+class RespConnection(asyncio.Protocol):
+    __slots__ = ("server", "transport", "parser", "session", "closed", "_soft_since",
+                 "_paused")
+
+    def __init__(self, server: RespServer) -> None:
+        self.server = server
+        self.transport: asyncio.Transport | None = None
+        self.parser = RequestParser()
+        self.session: Session = None  # type: ignore[assignment]
+        self.closed = False
+        self._soft_since = 0.0
+        self._paused = False
+
+    # -- lifecycle --------------------------------------------------------------------------
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        server = self.server
+        self.transport = transport  # type: ignore[assignment]
+        transport.set_write_buffer_limits(high=WRITE_HIGH_WATER)  # type: ignore[attr-defined]
+        sock = transport.get_extra_info("socket")
+        peer = transport.get_extra_info("peername")
+        local = transport.get_extra_info("sockname")
+        if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+            try:
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            except OSError:
+                pass
+        client_id = server.next_id
+        server.next_id += 1
+        server.stats.connections_received += 1
+        loopback = _is_loopback(peer)
+        self.session = Session(server, client_id, _addr(peer), _addr(local),
+                               sock.fileno() if sock is not None else -1, loopback, self)
+        if len(server.clients) >= server.maxclients:
+            server.stats.rejected_connections += 1
+            transport.write(b"-ERR max number of clients reached\r\n")  # type: ignore[attr-defined]
+            self.closed = True
+            transport.close()
+            return
+        server.clients[client_id] = self
+        if loopback:
+            self.session.bind(server.node.mimei.default_binding())
+        self.parser.auth_required = not self.session.authenticated
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.closed = True
+        server = self.server
+        session = self.session
+        if session is None or server.clients.pop(session.id, None) is None:
+            return
+        if session.blocked is not None:
+            server.unpark(session)
+        server.unwatch(session)
+        _drop_subscriptions(server, session)
+
+    def close(self) -> None:
+        if not self.closed:
+            self.closed = True
+            self.session.killed = True
+            if self.transport is not None:
+                self.transport.close()
+
+    def pause_writing(self) -> None:
+        self._paused = True
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.pause_reading()
+
+    def resume_writing(self) -> None:
+        self._paused = False
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.resume_reading()
+
+    def write(self, out: bytes | bytearray) -> None:
+        if not self.closed:
+            self.server.stats.net_output_bytes += len(out)
+            self.transport.write(out)  # type: ignore[union-attr]
+
+    def write_pubsub(self, out: bytes | bytearray) -> None:
+        """A pushed message, under the pub/sub output buffer limits (slow subscribers go)."""
+        if self.closed:
+            return
+        self.write(out)
+        size = self.transport.get_write_buffer_size()  # type: ignore[union-attr]
+        if size > PUBSUB_SOFT_LIMIT:
+            now = time.monotonic()
+            if size > PUBSUB_HARD_LIMIT or (self._soft_since and
+                                            now - self._soft_since > PUBSUB_SOFT_SECONDS):
+                log.warning("closing pub/sub client %d over its output buffer limit",
+                            self.session.id)
+                self.transport.abort()  # type: ignore[union-attr]
+                self.closed = True
+            elif not self._soft_since:
+                self._soft_since = now
+        else:
+            self._soft_since = 0.0
+
+    # -- requests ---------------------------------------------------------------------------
+    def data_received(self, data: bytes) -> None:
+        server = self.server
+        server.stats.net_input_bytes += len(data)
+        session = self.session
+        try:
+            requests = self.parser.feed(data)
+        except ProtocolError as exc:
+            out = bytearray()
+            if session.blocked is None and not session.pending:
+                pass
+            if exc.message is not None:
+                out += error_bytes(exc.message)
+            log.debug("client %d protocol error: %s", session.id, exc.message)
+            if out:
+                self.write(out)
+            self.closed = True
+            self.transport.close()  # type: ignore[union-attr]
+            return
+        if not requests:
+            return
+        session.last_active = time.monotonic()
+        if session.blocked is not None or session.pending:
+            session.pending.extend(requests)
+            return
+        out = bytearray()
+        self.run(requests, 0, out)
+        if out:
+            server.send(self, out)
+        if session.close_after_reply:
+            self._close_after_write()
+
+    def run(self, requests: list, start: int, out: bytearray) -> None:
+        """Run requests[start:] in order; stops (keeping the rest) when one blocks."""
+        session = self.session
+        server = self.server
+        execute = self.execute
+        n = len(requests)
+        i = start
+        while i < n:
+            execute(requests[i], out)
+            i += 1
+            if server.ready:
+                server.serve_ready()
+            if session.blocked is not None:
+                session.pending = requests[i:]
+                return
+            if session.close_after_reply or self.closed:
+                return
+
+    def execute(self, argv: list[bytes], out: bytearray) -> None:
+        """One command: table checks, the handler, its reply appended to out."""
+        server = self.server
+        session = self.session
+        server.stats.commands_processed += 1
+        name = argv[0]
+        spec = server.commands.get(name)
+        if spec is None:
+            spec = server.commands.get(name.lower())
+            if spec is None:
+                self._reject(out, errors.unknown_command(name, argv[1:]).message)
+                return
+        arity = spec.arity
+        if (arity > 0 and len(argv) != arity) or len(argv) < -arity:
+            self._reject(out, errors.wrong_arity(spec.name).message)
+            return
+        flags = spec.flags
+        if not session.authenticated and "no-auth" not in flags:
+            self._reject(out, errors.NOAUTH)
+            return
+        ks = session.ks
+        if ks is None:
+            if "unbound" not in flags:
+                self._reject(out, errors.NOT_BOUND)
+                return
+        elif ks.readonly and "write" in flags:
+            self._reject(out, errors.READONLY)
+            return
+        if session.protocol == 2 and (session.channels or session.patterns
+                                      or session.shard_channels) \
+                and spec.name not in SUBSCRIBED_OK:
+            self._reject(out, f"ERR Can't execute '{spec.name}': only (P|S)SUBSCRIBE / "
+                              f"(P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context")
+            return
+        if session.multi is not None and spec.name not in TX_IMMEDIATE:
+            session.multi.append((spec, argv))
+            out += QUEUED
+            return
+        session.last_cmd = argv
+        try:
+            reply = spec.handler(session, argv[1:])
+        except RedisError as exc:
+            server.stats.errors += 1
+            out += error_bytes(exc.message)
+            return
+        except Exception as exc:  # a handler bug must not take the connection down
+            log.exception("command %s failed", spec.name)
+            server.stats.errors += 1
+            out += error_bytes(f"ERR internal error: {exc.__class__.__name__}: {exc}")
+            return
+        if session.reply_mode != b"ON":
+            if session.reply_mode == b"SKIP":
+                session.reply_mode = b"ON"
+            return
+        if reply.__class__ is Block:
+            self.park(spec, argv, reply)
+            return
+        if reply.__class__ is Replies:
+            for item in reply:
+                append(out, item, session.protocol)
+            return
+        append(out, reply, session.protocol)
+
+    def _reject(self, out: bytearray, message: str) -> None:
+        """An error before the command ran: inside MULTI it also dooms the transaction."""
+        self.server.stats.errors += 1
+        if self.session.multi is not None:
+            self.session.multi_error = True
+        out += error_bytes(message)
+
+    # -- blocking ---------------------------------------------------------------------------
+    def park(self, spec: Any, argv: list[bytes], block: Block) -> None:
+        server = self.server
+        session = self.session
+        timer = None
+        if block.timeout > 0:
+            timer = server.loop.call_later(block.timeout, self.block_timeout)
+        session.blocked = (spec, argv, block, timer)
+        scope = ks_scope(session.ks)
+        for key in block.keys:
+            server.waiters.setdefault((scope, key), deque()).append(session)
+
+    def retry_blocked(self) -> None:
+        """A key this client waits on was written: run its command again."""
+        session = self.session
+        spec, argv, block, _ = session.blocked
+        try:
+            reply = spec.handler(session, argv[1:])
+        except RedisError as exc:
+            reply = exc
+        except Exception as exc:
+            log.exception("command %s failed", spec.name)
+            reply = RedisError(f"ERR internal error: {exc.__class__.__name__}: {exc}")
+        if reply.__class__ is Block:
+            return
+        self.unblock(reply)
+
+    def block_timeout(self) -> None:
+        if self.session.blocked is not None:
+            self.unblock(self.session.blocked[2].timeout_reply)
+
+    def unblock(self, reply: Any) -> None:
+        """Leave the blocked state with reply, then run what the client sent meanwhile."""
+        server = self.server
+        session = self.session
+        server.unpark(session)
+        out = bytearray()
+        if isinstance(reply, RedisError):
+            out += error_bytes(reply.message)
+        else:
+            append(out, reply, session.protocol)
+        pending, session.pending = session.pending, []
+        if pending and not self.closed:
+            self.run(pending, 0, out)
+        server.send(self, out)
+        if session.close_after_reply:
+            self._close_after_write()
+
+    def _close_after_write(self) -> None:
+        if self.server._commit:
+            self.server.loop.call_soon(self._close_after_write)
+            return
+        self.close()
+
+
+def _drop_subscriptions(server: RespServer, session: Session) -> None:
+    scope = session.scope
+    pubsub = server.pubsub
+    for channel in session.channels:
+        pubsub.remove(pubsub.channels, scope, channel, session)
+    for pattern in session.patterns:
+        pubsub.remove(pubsub.patterns, scope, pattern, session)
+    for channel in session.shard_channels:
+        pubsub.remove(pubsub.shard_channels, scope, channel, session)
+    session.channels = {}
+    session.patterns = {}
+    session.shard_channels = {}
+
+
+def _addr(name: Any) -> str:
+    if isinstance(name, tuple) and len(name) >= 2:
+        host = name[0]
+        return f"[{host}]:{name[1]}" if ":" in host and not host.startswith("::ffff:") \
+            else f"{host}:{name[1]}"
+    return f"{name or ''}:0"
+
+
+def _is_loopback(peer: Any) -> bool:
+    """Redis's protected mode lets loopback and unix-socket clients in without AUTH."""
+    if not isinstance(peer, tuple):
+        return True  # unix socket
+    try:
+        address = ipaddress.ip_address(peer[0].split("%")[0])
+    except ValueError:
+        return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return address.is_loopback
+
+
+def default_config(node: Any, port: int) -> dict[str, str]:
+    """The CONFIG GET parameters clients and tools probe, with Redis's defaults."""
+    cfg = getattr(node, "config", None)
+    return {
+        "maxclients": str(getattr(cfg, "maxclients", 10000)),
+        "port": str(port),
+        "bind": "* -::*",
+        "databases": "1",
+        "save": "",
+        "appendonly": "yes",
+        "appendfsync": node.db.appendfsync,
+        "timeout": "0",
+        "tcp-keepalive": "300",
+        "maxmemory": "0",
+        "maxmemory-policy": "noeviction",
+        "proto-max-bulk-len": str(512 * 1024 * 1024),
+        "client-query-buffer-limit": str(1024 * 1024 * 1024),
+        "client-output-buffer-limit": "normal 0 0 0 slave 268435456 67108864 60 "
+                                      "pubsub 33554432 8388608 60",
+        "lua-time-limit": "5000",
+        "busy-reply-threshold": "5000",
+        "protected-mode": "yes",
+        "requirepass": "",
+        "notify-keyspace-events": "",
+        "hz": "10",
+        "slowlog-log-slower-than": "10000",
+        "slowlog-max-len": "128",
+        "latency-tracking": "no",
+        "io-threads": "1",
+        "cluster-enabled": "no",
+        "loglevel": "notice",
+        "dir": str(getattr(node.db, "path", "")),
+        "dbfilename": "",
+        "list-max-listpack-size": "-2",
+        "hash-max-listpack-entries": "128",
+        "set-max-intset-entries": "512",
+        "zset-max-listpack-entries": "128",
+        "lfu-log-factor": "10",
+        "lfu-decay-time": "1",
+        "activerehashing": "yes",
+        "lazyfree-lazy-user-del": "no",
+    }
+
+
+class RespListener(asyncio.AbstractServer):
+    """The listening server start_resp_server returns: the loop's server plus `resp` (the
+    RespServer) and `close_clients()` for shutdown."""
+
+    def __init__(self, inner: asyncio.AbstractServer, resp: RespServer) -> None:
+        self._inner = inner
+        self.resp = resp
+
+    @property
+    def sockets(self):  # type: ignore[override]
+        return self._inner.sockets
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def close_clients(self) -> None:
+        for conn in list(self.resp.clients.values()):
+            conn.close()
+
+    def get_loop(self) -> asyncio.AbstractEventLoop:
+        return self._inner.get_loop()
+
+    def is_serving(self) -> bool:
+        return self._inner.is_serving()
+
+    async def start_serving(self) -> None:
+        await self._inner.start_serving()
+
+    async def serve_forever(self) -> None:
+        await self._inner.serve_forever()
+
+    async def wait_closed(self) -> None:
+        await self._inner.wait_closed()
+
+
+async def start_resp_server(node: Any, host: str, port: int) -> asyncio.AbstractServer:
+    """Serve RESP for node on host:port (port 0 picks a free one)."""
+    loop = asyncio.get_running_loop()
+    server = RespServer(node, loop, port)
+    inner = await loop.create_server(lambda: RespConnection(server), host, port,
+                                     reuse_address=True, backlog=511)
+    if port == 0 and inner.sockets:
+        server.port = inner.sockets[0].getsockname()[1]
+        server.config["port"] = str(server.port)
+    listener = RespListener(inner, server)
+    server.server = listener
+    return listener
+
+
+def install_uvloop() -> bool:
+    """Use uvloop for the process's event loops when it is installed."""
+    try:
+        import uvloop
+    except ImportError:
+        return False
+    asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
+    return True
