@@ -1,45 +1,60 @@
-"""The Mimei: create, open (-> mmsid), bindings of connections to a Mimei version, rights.
+"""The Mimei: create, open (-> mmsid), versions (backup, history, diff, restore, release),
+and the bindings of connections to one Mimei version.
 
-A Mimei's record and its namespaces live in the `meta` column family:
-  b"mimei/" + mid        -> record (JSON): mid, type, author, pubkey, app, ext, mark, create, right
+In the `meta` column family:
+  b"mimei/" + mid        -> the signed Mimei record block (DAG-CBOR, also in the blockstore)
   b"ns/" + mid + b"/cur" -> 4-byte namespace of the live `cur` keyspace in the `data` family
   b"mmsid/" + hex        -> (mid, version, user) of an issued mmsid, so mmsids survive restarts
+  b"auto/" + mid         -> auto-backup delay in ms (absent: off)
   b"ns-next"             -> the next free namespace number
+The version index is versions/history.py's.
 """
 from __future__ import annotations
 
 import struct
 import time
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Callable
 
 import orjson
 
 from mimeidb import ids
+from mimeidb.ipfs import cid
+from mimeidb.ipfs.blockstore import RocksBlockStore
 from mimeidb.keys import KeyPair, b64url
+from mimeidb.store import encoding as enc
 from mimeidb.store.db import CF_META, Database
 from mimeidb.store.keyspace import Keyspace, LiveRaw
 from mimeidb.store.writebuffer import WriteBuffer
+from mimeidb.versions.commit import Commit, MimeiRecord
+from mimeidb.versions.diff import diff as tree_diff
+from mimeidb.versions.history import VersionError, VersionIndex
+from mimeidb.versions.mst import MST, NodeCache
+from mimeidb.versions.snapshot import TreeRaw, clear_dirty_in, seal
 
 DEFAULT_RIGHT = 7276704  # Leither's default right mask, shown by `mimei show`
 CUR = "cur"
-_NS = struct.Struct(">I")
+_U32 = struct.Struct(">I")
 
 
-@dataclass(frozen=True)
-class MimeiRecord:
-    mid: str
-    type: str
-    author: str
-    pubkey: str
-    app: str
-    ext: str
-    mark: str
-    create: int
-    right: int
+class MimeiError(ValueError):
+    """A request about a Mimei that cannot be served (unknown mid, bad version...)."""
 
-    def to_dict(self) -> dict:
-        return dict(self.__dict__)
+
+def record_info(record: MimeiRecord) -> dict:
+    """The record as `mimei show` prints it (and the API returns it)."""
+    created = datetime.fromtimestamp(record.created / 1000, timezone.utc).astimezone()
+    return {"mid": record.mid, "type": record.type, "Author": record.author,
+            "PublicKey": b64url(record.pubkey), "AppType": record.app, "Ext": record.ext,
+            "Mark": record.mark, "Create": created.isoformat(timespec="seconds"),
+            "Right": record.right}
+
+
+def commit_info(commit: Commit, commit_cid: bytes) -> dict:
+    return {"version": commit.version, "commit": cid.format(commit_cid),
+            "data": cid.format(commit.data), "dataKind": commit.data_kind, "time": commit.time,
+            "memo": commit.memo, "prev": cid.format(commit.prev) if commit.prev else None}
 
 
 @dataclass
@@ -49,7 +64,7 @@ class Binding:
     mmsid: str
     mid: str
     version: str
-    keyspace: Keyspace
+    keyspace: Keyspace | None
     writable: bool
     author: str
     mtype: str
@@ -60,20 +75,20 @@ class Binding:
                 "writable": self.writable, "type": self.mtype, "user": self.user}
 
 
-class MimeiError(ValueError):
-    """A request about a Mimei that cannot be served (unknown mid, bad version...)."""
-
-
 class MimeiManager:
-    """The node's Mimei: records, live keyspaces, mmsids and the listeners of key changes."""
+    """The node's Mimei: records, live keyspaces, versions, mmsids and key-change listeners."""
 
     def __init__(self, db: Database, buffer: WriteBuffer, node_key: KeyPair, secret: bytes) -> None:
         self.db = db
         self.buffer = buffer
         self.node_key = node_key
         self.secret = secret
+        self.blocks = RocksBlockStore(db)
+        self.versions = VersionIndex(db)
         self._meta = db.cf[CF_META]
         self._live: dict[str, Keyspace] = {}
+        self._snapshots: dict[tuple[str, int], Keyspace] = {}
+        self._tree_cache = NodeCache()
         self._listeners: list[Callable[[Keyspace, bytes], None]] = []
         self.default_mid = ""
 
@@ -88,14 +103,21 @@ class MimeiManager:
         existing = self.record(mid)
         if existing is not None:
             return existing
-        record = MimeiRecord(mid=mid, type=mtype, author=author.id, pubkey=b64url(author.public_key),
-                             app=app, ext=ext, mark=mark, create=time.time_ns(), right=DEFAULT_RIGHT)
-        self._meta[b"mimei/" + mid.encode()] = orjson.dumps(record.to_dict())
+        record = MimeiRecord.create(author, app, ext, mark, mtype, time.time_ns() // 1_000_000,
+                                    DEFAULT_RIGHT)
+        self.store_record(record)
         return record
+
+    def store_record(self, record: MimeiRecord) -> None:
+        """Keep a (verified) record: in the index and as a block, for export and sync."""
+        record.check()
+        encoded = record.encode()
+        self.blocks.put(record.cid, encoded)
+        self._meta[b"mimei/" + record.mid.encode()] = encoded
 
     def record(self, mid: str) -> MimeiRecord | None:
         raw = self._meta.get(b"mimei/" + mid.encode())
-        return MimeiRecord(**orjson.loads(raw)) if raw is not None else None
+        return MimeiRecord.decode(raw) if raw is not None else None
 
     def require(self, mid: str) -> MimeiRecord:
         if not ids.is_leither_id(mid):
@@ -110,7 +132,7 @@ class MimeiManager:
         it = self._meta.iter()
         it.seek(b"mimei/")
         while it.valid() and it.key().startswith(b"mimei/"):
-            out.append(MimeiRecord(**orjson.loads(it.value())))
+            out.append(MimeiRecord.decode(it.value()))
             it.next()
         return out
 
@@ -127,15 +149,25 @@ class MimeiManager:
     def live_keyspaces(self) -> list[Keyspace]:
         return list(self._live.values())
 
+    def version_keyspace(self, mid: str, version: int) -> Keyspace:
+        """A read-only keyspace of a db version, read straight from its tree."""
+        ks = self._snapshots.get((mid, version))
+        if ks is None:
+            commit = self.versions.commit(mid, version)
+            tree = MST.load(self.blocks, commit.data, self._tree_cache)
+            ks = Keyspace(TreeRaw(tree), name=f"{mid}:{version}")
+            self._snapshots[(mid, version)] = ks
+        return ks
+
     def _namespace(self, mid: str) -> bytes:
         name = b"ns/" + mid.encode() + b"/cur"
         ns = self._meta.get(name)
         if ns is None:
             counter = self._meta.get(b"ns-next")
-            number = _NS.unpack(counter)[0] if counter else 1
-            ns = _NS.pack(number)
+            number = _U32.unpack(counter)[0] if counter else 1
+            ns = _U32.pack(number)
             batch = self.db.batch()
-            batch.put(b"ns-next", _NS.pack(number + 1), self.db.handle[CF_META])
+            batch.put(b"ns-next", _U32.pack(number + 1), self.db.handle[CF_META])
             batch.put(name, ns, self.db.handle[CF_META])
             self.db.write(batch, sync=True)
         return ns
@@ -148,9 +180,12 @@ class MimeiManager:
     def open(self, mid: str, version: str = CUR, user: str | None = None) -> Binding:
         record = self.require(mid)
         user = user or self.node_key.id
-        version = (version or CUR).lower()
+        version = str(version or CUR).lower()
         if version != CUR:
-            raise MimeiError(f"version {version} of {mid} is not available on this node")
+            try:
+                version = str(self.versions.resolve(mid, version))
+            except VersionError as exc:
+                raise MimeiError(str(exc)) from None
         token = ids.mmsid(self.secret, mid, version, user)
         key = b"mmsid/" + token.encode()
         if self._meta.get(key) is None:
@@ -158,22 +193,27 @@ class MimeiManager:
         return self._binding(record, token, version, user)
 
     def _binding(self, record: MimeiRecord, token: str, version: str, user: str) -> Binding:
-        ks = self.live_keyspace(record.mid)
-        writable = self.can_write(record, user)
-        if not writable:
-            ks = Keyspace(ks.raw, name=record.mid, on_modified=None)
-            ks.readonly = True
+        writable = version == CUR and self.can_write(record, user)
+        ks: Keyspace | None = None
+        if record.type == "db":
+            if version != CUR:
+                ks = self.version_keyspace(record.mid, int(version))
+            else:
+                ks = self.live_keyspace(record.mid)
+                if not writable:
+                    ks = Keyspace(ks.raw, name=record.mid)
+                    ks.readonly = True
         return Binding(mmsid=token, mid=record.mid, version=version, keyspace=ks,
                        writable=writable, author=record.author, mtype=record.type, user=user)
 
     def bind_mmsid(self, token: str) -> Binding:
         """The binding an mmsid was issued for; KeyError when this node never issued it."""
-        raw = self._meta.get(b"mmsid/" + token.lower().encode()) if ids.is_mmsid(token.lower()) else None
+        token = token.lower()
+        raw = self._meta.get(b"mmsid/" + token.encode()) if ids.is_mmsid(token) else None
         if raw is None:
             raise KeyError(token)
         doc = orjson.loads(raw)
-        record = self.require(doc["mid"])
-        return self._binding(record, token.lower(), doc["version"], doc["user"])
+        return self._binding(self.require(doc["mid"]), token, doc["version"], doc["user"])
 
     def auth(self, mid: str, version: str, credential: str) -> Binding:
         """AUTH <mid>[:<ver>] <credential>: the credential is an mmsid issued for this mid."""
@@ -198,6 +238,122 @@ class MimeiManager:
             self.default_mid = self.create("db", mark="default").mid
         return self.default_mid
 
+    # -- versions --------------------------------------------------------------------
+    def _author_record(self, mid: str) -> MimeiRecord:
+        record = self.require(mid)
+        if not self.can_write(record, self.node_key.id):
+            raise PermissionError(f"this node does not hold the key of {mid}'s author {record.author}")
+        return record
+
+    def backup(self, mid: str, memo: str = "") -> Commit | None:
+        """Seal a db Mimei's `cur` as the next version; None when nothing changed."""
+        record = self._author_record(mid)
+        if record.type != "db":
+            raise MimeiError(f"{mid} is a file Mimei: its versions come from setcid/add")
+        raw = self.live_keyspace(mid).raw
+        last = self.versions.last(mid)
+        base = self.versions.commit(mid, last).data if last else None
+        tree, blocks, dirty = seal(raw, self.blocks, base, self._tree_cache)
+        if last and tree.root_cid == base:
+            if dirty:
+                batch = self.db.batch()
+                clear_dirty_in(batch, raw, dirty)
+                self.db.write(batch, sync=True)
+            return None
+        return self.versions.append(self.node_key, record, tree.root_cid, memo, blocks,
+                                    extra=lambda batch: clear_dirty_in(batch, raw, dirty))
+
+    def setcid(self, mid: str, cid: bytes, memo: str = "") -> Commit:
+        """Point a file Mimei's next version at an IPFS root held by this node."""
+        record = self._author_record(mid)
+        if record.type != "file":
+            raise MimeiError(f"{mid} is a db Mimei: use backup")
+        if not self.blocks.has(cid):
+            raise MimeiError("that CID is not on this node: add the content first")
+        last = self.versions.last(mid)
+        if last and self.versions.commit(mid, last).data == cid:
+            return self.versions.commit(mid, last)
+        return self.versions.append(self.node_key, record, cid, memo)
+
+    def history(self, mid: str) -> list[dict]:
+        self.require(mid)
+        return [commit_info(self.versions.commit(mid, number), cid)
+                for number, cid in self.versions.versions(mid)]
+
+    def diff(self, mid: str, old: str, new: str) -> dict[str, list[bytes]]:
+        """User keys added, changed and removed between two db versions (cur allowed)."""
+        record = self.require(mid)
+        if record.type != "db":
+            raise MimeiError(f"{mid} is a file Mimei: diff compares db versions")
+        roots = [self._root_of(mid, name) for name in (old, new)]
+        changes = tree_diff(roots[0], roots[1], self.blocks)
+        return {"added": _user_keys(changes.adds), "changed": _user_keys(changes.updates)
+                | _sub_changes(changes), "removed": _user_keys(changes.deletes)}
+
+    def _root_of(self, mid: str, name: str) -> bytes:
+        if str(name).lower() == CUR:
+            return self.backup_preview(mid)
+        try:
+            return self.versions.commit(mid, self.versions.resolve(mid, name)).data
+        except VersionError as exc:
+            raise MimeiError(str(exc)) from None
+
+    def backup_preview(self, mid: str) -> bytes:
+        """The root `cur` would have if backed up now (blocks stored, nothing committed)."""
+        raw = self.live_keyspace(mid).raw
+        last = self.versions.last(mid)
+        base = self.versions.commit(mid, last).data if last else None
+        tree, blocks, _ = seal(raw, self.blocks, base, self._tree_cache)
+        self.blocks.put_many(blocks)
+        return tree.root_cid
+
+    def restore(self, mid: str, name: str) -> int:
+        """Copy a db version back into `cur`; returns the number of keys restored."""
+        self._author_record(mid)
+        version = self.versions.resolve(mid, name)
+        source = self.version_keyspace(mid, version)
+        live = self.live_keyspace(mid)
+        live.flush_all()
+        raw = live.raw
+        for key, value in source.raw.scan(b""):
+            raw.put(key, value)
+            if key.startswith(enc.META):
+                meta = enc.decode_meta(value)
+                if meta.expire_ms:
+                    raw.set_expire_index(key[1:], 0, meta.expire_ms)
+                live.modified(key[1:])
+        self.buffer.flush(sync=True)
+        return live.count()
+
+    def release(self, mid: str, name: str) -> int:
+        self._author_record(mid)
+        version = self.versions.resolve(mid, name)
+        self.versions.set_release(mid, version)
+        return version
+
+    def delete_versions(self, mid: str, numbers: list[int]) -> list[int]:
+        self._author_record(mid)
+        dropped = self.versions.delete(mid, numbers)
+        for number in dropped:
+            self._snapshots.pop((mid, number), None)
+        return dropped
+
+    def autobackup(self, mid: str, delay_ms: int | None = None) -> int:
+        """Read (delay_ms None) or set the auto-backup delay of a db Mimei; 0 = off."""
+        key = b"auto/" + mid.encode()
+        if delay_ms is not None:
+            record = self._author_record(mid)
+            if record.type != "db":
+                raise MimeiError(f"{mid} is a file Mimei: its versions come from setcid/add")
+            if delay_ms < 0:
+                raise MimeiError("the auto-backup delay is a number of ms >= 0")
+            if delay_ms:
+                self._meta[key] = _U32.pack(delay_ms)
+            elif self._meta.get(key) is not None:
+                del self._meta[key]
+        raw = self._meta.get(key)
+        return _U32.unpack(raw)[0] if raw else 0
+
     # -- change listeners ------------------------------------------------------------
     def add_listener(self, fn: Callable[[Keyspace, bytes], None]) -> None:
         self._listeners.append(fn)
@@ -205,3 +361,17 @@ class MimeiManager:
     def _key_modified(self, ks: Keyspace, key: bytes) -> None:
         for fn in self._listeners:
             fn(ks, key)
+
+
+def _user_keys(raw_keys) -> set[bytes]:
+    return {raw[1:] for raw in raw_keys if raw.startswith(enc.META)}
+
+
+def _sub_changes(changes) -> set[bytes]:
+    """Keys whose fields/members/elements changed (their sub-entries or score index)."""
+    out = set()
+    for raw in list(changes.adds) + list(changes.updates) + list(changes.deletes):
+        if raw[:1] in (enc.SUB, enc.SCORE) and len(raw) >= 5:
+            size = enc.U32.unpack_from(raw, 1)[0]
+            out.add(raw[5:5 + size])
+    return out

@@ -5,12 +5,12 @@ import argparse
 import sys
 
 from mimeidb import __version__
-from mimeidb.cli import lpki_cmd, mimei_cmd, node_cmd, swarm_cmd
+from mimeidb.cli import ipfs_cmd, lpki_cmd, mimei_cmd, node_cmd, swarm_cmd
 from mimeidb.cli.client import CliError
 from mimeidb.cli.context import CliContext
 from mimeidb.config import Home
 
-COMMAND_MODULES = [node_cmd, swarm_cmd, lpki_cmd, mimei_cmd]
+COMMAND_MODULES = [node_cmd, swarm_cmd, lpki_cmd, mimei_cmd, ipfs_cmd]
 
 EPILOG = """examples:
   mimeidb run -d                     start the node in the background

@@ -1,13 +1,10 @@
 """String commands (t_string.c): GET/SET and friends, counters, ranges, LCS."""
 from __future__ import annotations
 
-import math
-from decimal import Decimal
-
-from mimeidb.commands import errors
-from mimeidb.commands.args import INT64_MAX, INT64_MIN, to_float, to_int, upper
+from mimeidb.commands import errors, longdouble
+from mimeidb.commands.args import INT64_MAX, INT64_MIN, to_int, upper
 from mimeidb.commands.errors import RedisError
-from mimeidb.commands.replies import OK, Map, format_double
+from mimeidb.commands.replies import OK, Map
 from mimeidb.commands.table import command
 from mimeidb.store.encoding import KeyType, Meta
 from mimeidb.store.keyspace import Keyspace, now_ms
@@ -316,28 +313,14 @@ def decrby(ctx, args):
     return _incr(ctx, args[0], -delta)
 
 
-def format_human_float(value: float) -> bytes:
-    """INCRBYFLOAT's text: plain decimal notation, no exponent, no trailing zeros."""
-    if value.is_integer() and abs(value) < 1e17:
-        return b"%d" % int(value)
-    text = format(Decimal(repr(value)), "f")
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return text.encode()
-
-
 @command("incrbyfloat", 3, "write denyoom fast", group="string")
 def incrbyfloat(ctx, args):
-    """Increment a number by a float amount."""
+    """Increment a number by a float amount, in Redis's long double arithmetic."""
     ks = ctx.ks
-    delta = to_float(args[1])
+    delta = longdouble.parse_increment(args[1], errors.NOT_FLOAT)
     ks.check_writable()
     old, value = _string(ks, args[0])
-    current = to_float(value) if value is not None else 0.0
-    result = current + delta
-    if math.isnan(result) or math.isinf(result):
-        raise RedisError(errors.INCR_NAN)
-    text = format_human_float(result)
+    text = longdouble.incr(value, delta, errors.NOT_FLOAT)
     _store(ks, args[0], text, old)
     return text
 
