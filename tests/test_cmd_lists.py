@@ -343,7 +343,8 @@ def test_long_lists_against_a_python_model(r, ks):
         window = range(min(maxlen, len(model))) if rank > 0 else \
             range(len(model) - 1, max(len(model) - 1 - maxlen, -1), -1)
         limited = [i for i in window if model[i] == target][abs(rank) - 1:]
-        assert r("LPOS", "k", target, "RANK", rank, "MAXLEN", maxlen) == (limited[0] if limited else None)
+        first = limited[0] if limited else None
+        assert r("LPOS", "k", target, "RANK", rank, "MAXLEN", maxlen) == first
         count = rng.randint(-3, 3)
         found = [i for i, v in enumerate(model) if v == target]
         found = found if count >= 0 else found[::-1]
@@ -488,8 +489,10 @@ def test_blocking_errors(r):
 
 def test_command_table_entries():
     expected = {
-        "lpush": (-3, "write denyoom fast", (1, 1, 1)), "rpush": (-3, "write denyoom fast", (1, 1, 1)),
-        "lpushx": (-3, "write denyoom fast", (1, 1, 1)), "rpushx": (-3, "write denyoom fast", (1, 1, 1)),
+        "lpush": (-3, "write denyoom fast", (1, 1, 1)),
+        "rpush": (-3, "write denyoom fast", (1, 1, 1)),
+        "lpushx": (-3, "write denyoom fast", (1, 1, 1)),
+        "rpushx": (-3, "write denyoom fast", (1, 1, 1)),
         "lpop": (-2, "write fast", (1, 1, 1)), "rpop": (-2, "write fast", (1, 1, 1)),
         "llen": (2, "readonly fast", (1, 1, 1)), "lrange": (4, "readonly", (1, 1, 1)),
         "lindex": (3, "readonly", (1, 1, 1)), "lset": (4, "write denyoom", (1, 1, 1)),
@@ -641,7 +644,8 @@ SCRIPT = [
     ("LPOP", "l", 1, 2), ("LPOP", "l", 10), ("SET", "s", "v"), ("LPOP", "s", 0), ("LPOP", "s"),
     ("LPOP", "s", -1), ("LINDEX", "nokey", "abc"), ("LINDEX", "s", "abc"),
     ("LSET", "nokey", "abc", "v"), ("LSET", "s", "abc", "v"), ("RPUSH", "l", "a", "b", "c"),
-    ("LSET", "l", "abc", "v"), ("LSET", "l", 5, "v"), ("LSET", "l", -4, "v"), ("LSET", "l", -3, "v"),
+    ("LSET", "l", "abc", "v"), ("LSET", "l", 5, "v"), ("LSET", "l", -4, "v"),
+    ("LSET", "l", -3, "v"),
     ("LINDEX", "l", -4), ("LINDEX", "l", "abc"), ("LINDEX", "l", -3), ("LRANGE", "nokey", "a", "b"),
     ("LRANGE", "s", 0, 1), ("LRANGE", "l", 0, "a"), ("LTRIM", "nokey", "a", "b"),
     ("LTRIM", "nokey", 0, 1), ("LTRIM", "s", 0, 1), ("LINSERT", "nokey", "middle", "a", "b"),

@@ -19,6 +19,7 @@ from mimeidb.store.list_type import ListValue
 
 RANK_ZERO = ("ERR RANK can't be zero: use 1 to start from the first match, 2 from the second "
              "... or use negative to start from the end of the list")
+# Redis 7.2's range check on RANK; 7.0 accepted INT64_MIN and overflowed negating it.
 RANK_RANGE = f"ERR value is out of range, value must between {-INT64_MAX} and {INT64_MAX}"
 COUNT_NEGATIVE = "ERR COUNT can't be negative"
 MAXLEN_NEGATIVE = "ERR MAXLEN can't be negative"
