@@ -4,3 +4,4 @@ from mimeidb.commands import lists  # noqa: F401
 from mimeidb.commands import hashes  # noqa: F401
 from mimeidb.commands import sets  # noqa: F401
 from mimeidb.commands import zsets  # noqa: F401
+from mimeidb.commands import keys  # noqa: F401

@@ -80,6 +80,17 @@ class LiveRaw:
         if new_ms:
             self.buffer.put(CF_EXPIRE, self.ns + enc.U64.pack(new_ms) + key, b"")
 
+    def expired_entries(self, until_ms: int, limit: int) -> list[tuple[int, bytes]]:
+        """(expire-at ms, key) of expiry index entries at or before until_ms, oldest first."""
+        out = []
+        cut = len(self.ns) + 8
+        for key, _ in self.buffer.scan(CF_EXPIRE, self.ns):
+            when = enc.U64.unpack_from(key, len(self.ns))[0]
+            if when > until_ms or len(out) >= limit:
+                break
+            out.append((when, key[cut:]))
+        return out
+
     def expired_keys(self, until_ms: int, limit: int) -> list[bytes]:
         """Keys whose expiry index entry is at or before until_ms (for the active sweep)."""
         out = []
@@ -202,6 +213,51 @@ class Keyspace:
         meta.expire_ms = expire_ms
         self.put_meta(key, meta, old)
         self.modified(key)
+
+    def copy_key(self, src: bytes, dst: bytes, expire_ms: int | None = None) -> bool:
+        """Write a copy of src's value (metadata and every sub-entry and score-index entry)
+        under dst, replacing whatever dst held (COPY, RENAME). dst keeps src's expiry unless
+        `expire_ms` is given. False if src does not exist."""
+        meta = self.meta(src)
+        if meta is None:
+            return False
+        self.check_writable()
+        old = self.meta(dst)
+        if old is not None:
+            self._remove(dst, old)
+        copy = enc.decode_meta(meta.encode())
+        if expire_ms is not None:
+            copy.expire_ms = expire_ms
+        for make_prefix in (enc.sub_prefix, enc.score_prefix):
+            src_prefix, dst_prefix = make_prefix(src), make_prefix(dst)
+            cut = len(src_prefix)
+            for raw, value in list(self.raw.scan(src_prefix)):
+                self.raw.put(dst_prefix + raw[cut:], value)
+        self.put_meta(dst, copy, None)
+        self.modified(dst)
+        return True
+
+    def rename_key(self, src: bytes, dst: bytes) -> bool:
+        """Move src's value and expiry to dst, replacing dst (RENAME). False if src is absent."""
+        if src == dst:
+            return self.meta(src) is not None
+        if not self.copy_key(src, dst):
+            return False
+        self.delete(src)
+        return True
+
+    def expire_if_due(self, key: bytes, now: int) -> bool:
+        """Delete key if its expiry is at or before `now` ms (the active expire sweep)."""
+        raw = self.raw.get(enc.META + key)
+        if raw is None:
+            return False
+        meta = enc.decode_meta(raw)
+        if not meta.expire_ms or meta.expire_ms > now:
+            return False
+        self.check_writable()
+        self._remove(key, meta)
+        self.modified(key)
+        return True
 
     # -- the whole keyspace --------------------------------------------------------------
     def count(self) -> int:
