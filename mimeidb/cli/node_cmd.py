@@ -154,6 +154,21 @@ def _log_tail(home: Home, offset: int) -> str:
     return (errors or lines or ["no log output"])[-1].strip()
 
 
+def _alive(pid: int) -> bool:
+    """True while the process exists and is not a zombie waiting to be reaped."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return True
+
+
 def cmd_stop(args, ctx) -> int:
     home = ctx.home
     pid = _running_pid(home)
@@ -165,7 +180,7 @@ def cmd_stop(args, ctx) -> int:
         os.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + STOP_TIMEOUT_S
     while time.monotonic() < deadline:
-        if _running_pid(home) is None:
+        if not _alive(pid):
             ctx.emit({"Stopped": True, "Pid": pid}, f"mimeidb node stopped (pid {pid})")
             return 0
         time.sleep(0.05)
