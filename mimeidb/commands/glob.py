@@ -68,23 +68,24 @@ def _bracket(pattern: bytes, i: int, nocase: bool) -> tuple[bytes, int]:
                     table[byte] = 1
             i += 3
             continue
-        char = pattern[i]
-        for byte in range(256):
-            if byte == char or (nocase and _LOWER[byte] == _LOWER[char]):
-                table[byte] = 1
+        _accept(table, pattern[i], nocase)
         i += 1
     if negate:
         table = bytearray(1 - v for v in table)
     return bytes(table), i
 
 
+def _accept(table: bytearray, char: int, nocase: bool) -> None:
+    """Mark the bytes equal to char (under nocase: equal after tolower, so both cases)."""
+    table[char] = 1
+    if nocase and 97 <= _LOWER[char] <= 122:
+        table[_LOWER[char]] = 1
+        table[_LOWER[char] - 32] = 1
+
+
 def _literal(char: int, nocase: bool) -> bytes:
     table = bytearray(256)
-    table[char] = 1
-    if nocase:
-        for byte in range(256):
-            if _LOWER[byte] == _LOWER[char]:
-                table[byte] = 1
+    _accept(table, char, nocase)
     return bytes(table)
 
 

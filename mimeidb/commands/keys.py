@@ -416,7 +416,7 @@ def object_(ctx, args):
     if sub == b"encoding":
         return encoding_name(ks, key, meta)
     if sub == b"refcount":
-        shared = (meta.type == KeyType.STRING and is_int(meta.value)
+        shared = (meta.type == KeyType.STRING and _is_long(meta.value)
                   and 0 <= int(meta.value) < SHARED_INTEGERS)
         return SHARED_REFCOUNT if shared else 1
     if sub == b"idletime":
@@ -424,12 +424,17 @@ def object_(ctx, args):
     raise RedisError(FREQ_UNTRACKED)
 
 
+def _is_long(value: bytes) -> bool:
+    """Redis's string2ll: a canonical int64 ("-0" is not one)."""
+    return value != b"-0" and is_int(value)
+
+
 def encoding_name(ks: Keyspace, key: bytes, meta: Meta) -> bytes:
     """The encoding Redis (7.2, default thresholds) would show for this value. We store every
     type one way; the name tells clients and tests what Redis would have chosen."""
     if meta.type == KeyType.STRING:
         value = meta.value
-        if len(value) <= 20 and is_int(value):
+        if len(value) <= 20 and _is_long(value):
             return b"int"
         return b"embstr" if len(value) <= EMBSTR_LIMIT else b"raw"
     if meta.type == KeyType.LIST:
@@ -444,7 +449,7 @@ def encoding_name(ks: Keyspace, key: bytes, meta: Meta) -> bytes:
     if meta.type == KeyType.SET:
         if meta.size <= INTSET_ENTRIES:
             members = [member for member, _ in ks.entries(key)]
-            if all(is_int(member) for member in members):
+            if all(_is_long(member) for member in members):
                 return b"intset"
             if meta.size <= LISTPACK_ENTRIES and all(len(m) <= LISTPACK_VALUE for m in members):
                 return b"listpack"
