@@ -807,3 +807,38 @@ def test_random_zset_workload_matches_real_redis(redis_server, r):
     script = [("ZADD", "b", 0, cmd[-1]) if cmd[0] in ("ZADD", "ZINCRBY") and cmd[1] == "b" else cmd
               for cmd in script]
     _compare(redis_server, r, script)
+
+
+def test_big_zset_ranges_match_real_redis(redis_server, r):
+    """Past 128 members Redis switches to a skiplist; ranks near either end, ties, LIMIT."""
+    rng = random.Random(5)
+    pairs = [x for i in range(300) for x in (rng.randint(-40, 40) / 4, f"k{i}")]
+    script: list[tuple] = [("ZADD", "big", *pairs)]
+
+    def idx():
+        return rng.choice([rng.randint(-320, 320), rng.randint(-5, 5)])
+
+    def bound():
+        return rng.choice(["", "("]) + rng.choice([str(rng.randint(-44, 44) / 4), "-inf", "+inf"])
+
+    for _ in range(300):
+        kind = rng.randrange(6)
+        if kind == 0:
+            script.append(("ZRANGE", "big", idx(), idx(), *(["REV"] if rng.random() < .5 else []),
+                           "WITHSCORES"))
+        elif kind == 1:
+            script.append(("ZRANGE", "big", bound(), bound(), "BYSCORE",
+                           *(["REV"] if rng.random() < .5 else []),
+                           "LIMIT", rng.randint(-1, 20), rng.randint(-1, 20)))
+        elif kind == 2:
+            script.append((rng.choice(["ZRANK", "ZREVRANK"]), "big", f"k{rng.randrange(310)}"))
+        elif kind == 3:
+            script.append(("ZCOUNT", "big", bound(), bound()))
+        elif kind == 4:
+            script.append((rng.choice(["ZREMRANGEBYRANK", "ZRANGESTORE"]),
+                           *(["dst"] if rng.random() < .5 else []), "big", idx(), idx()))
+        else:
+            script.append(("ZADD", "big", rng.randint(-40, 40) / 4, f"k{rng.randrange(310)}"))
+    script = [cmd for cmd in script if not (cmd[0] == "ZRANGESTORE" and len(cmd) == 4)]
+    script.append(("ZRANGE", "big", 0, -1, "WITHSCORES"))
+    _compare(redis_server, r, script)

@@ -198,10 +198,12 @@ class ZSet:
         from_bottom = lo <= self.size - 1 - (lo + count - 1)
         skip = lo if from_bottom else self.size - (lo + count)
         out = []
-        for i, item in enumerate(self.walk(reverse=not from_bottom)):
-            if i < skip:
-                continue
-            out.append(item)
+        entries = self.ks.raw.scan(self._order, None, not from_bottom)
+        for _ in zip(range(skip), entries):
+            pass  # skipped entries are not decoded
+        cut = self._cut
+        for raw, _ in entries:
+            out.append((raw[cut:], enc.decode_score(raw[cut - 8:cut])))
             if len(out) == count:
                 break
         if from_bottom == reverse:
