@@ -107,7 +107,7 @@ def _shrink(ks: Keyspace, key: bytes, meta: Meta, removed: int) -> None:
     """Account for removed sub-entries: rewrite the size, or delete an emptied key."""
     meta.size -= removed
     if meta.size <= 0:
-        ks.delete(key)
+        ks.delete_emptied(key, meta)
     else:
         ks.put_meta(key, meta, meta)
         ks.modified(key)

@@ -59,7 +59,7 @@ def _remove(ks: Keyspace, key: bytes, meta: Meta, members: Iterable[bytes]) -> i
     if removed:
         meta.size -= removed
         if meta.size <= 0:
-            ks.delete(key)
+            ks.delete_emptied(key, meta)
         else:
             ks.put_meta(key, meta, meta)
             ks.modified(key)

@@ -186,8 +186,17 @@ class Keyspace:
         self.modified(key)
         return True
 
+    def delete_emptied(self, key: bytes, meta: Meta) -> None:
+        """Remove a collection whose sub-entries (and score index) the caller has already
+        deleted: no scan, so pops that empty a key keep the pipeline's writes in one batch."""
+        self._drop_meta(key, meta)
+        self.modified(key)
+
     def _remove(self, key: bytes, meta: Meta) -> None:
         self._remove_entries(key, meta)
+        self._drop_meta(key, meta)
+
+    def _drop_meta(self, key: bytes, meta: Meta) -> None:
         self.raw.delete(enc.META + key)
         if meta.expire_ms:
             self.raw.set_expire_index(key, meta.expire_ms, 0)  # type: ignore[attr-defined]

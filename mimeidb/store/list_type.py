@@ -185,7 +185,7 @@ class ListValue:
         """Write the metadata (or delete the emptied key) and signal the key as modified."""
         if self.meta.size == 0:
             if self._exists:
-                self.ks.delete(self.key)  # signals the modification itself
+                self.ks.delete_emptied(self.key, self.meta)  # signals the modification itself
                 self._exists = False
             return
         self.ks.put_meta(self.key, self.meta, self.meta if self._exists else None)
