@@ -24,6 +24,8 @@ The one laxness kept: a simple string (+foo) inside an array is taken as an argu
 """
 from __future__ import annotations
 
+import re
+
 import hiredis
 
 from mimeidb.commands.errors import RedisError
@@ -38,6 +40,11 @@ PROTO_MAX_MULTIBULK = 1024 * 1024 * 1024   # Redis caps the count at INT_MAX; 1G
 CLIENT_MAX_QUERYBUF = 1024 * 1024 * 1024   # client-query-buffer-limit: unread bytes per client
 AUTH_MAX_MULTIBULK = 10                    # before AUTH: Redis refuses longer requests
 AUTH_MAX_BULK = 16384                      # before AUTH: and larger arguments
+
+
+# hiredis allocates an array when it reads its header; a read that may hold a header of a
+# million or more arguments goes to the exact parser, which allocates as arguments arrive.
+_BIG_COUNT = re.compile(rb"\*\d{7}")
 
 
 class ProtocolError(Exception):
@@ -70,7 +77,7 @@ class RequestParser:
     def feed(self, data: bytes) -> list[list[bytes]]:
         if not self._buf and not self._multibulk and data[:1] == b"*" \
                 and data[-2:] == b"\r\n" and not self.auth_required:
-            fast = _hiredis_frames(data)
+            fast = None if _BIG_COUNT.search(data) else _hiredis_frames(data)
             if fast is not None:
                 return fast
         self._buf += data
@@ -196,7 +203,7 @@ def _hiredis_frames(data: bytes) -> list[list[bytes]] | None:
             if frame:
                 out.append(frame)
             frame = reader.gets()
-    except hiredis.ProtocolError:
+    except Exception:  # hiredis.ProtocolError, or anything else it dislikes
         return None
     if total != len(data):
         return None
