@@ -11,7 +11,7 @@ INT64_MIN = -(1 << 63)
 INT64_MAX = (1 << 63) - 1
 
 # Redis's string2ll: optional '-', no '+', no leading zeros, no spaces, fits in int64.
-_INT_RE = re.compile(rb"-?(0|[1-9][0-9]*)\Z")
+_INT_RE = re.compile(rb"(0|-?[1-9][0-9]*)\Z")
 # strtold as Redis uses it: decimal or exponent forms and inf; no spaces, no nan, no '_'.
 _FLOAT_RE = re.compile(rb"[+-]?(\d+\.?\d*([eE][+-]?\d+)?|\.\d+([eE][+-]?\d+)?|inf|infinity)\Z", re.I)
 
