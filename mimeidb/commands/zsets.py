@@ -515,7 +515,7 @@ def _bzpop(ctx, args, highest: bool):
     keys = args[:-1]
     found = _first_zset(ctx, keys)
     if found is None:
-        return Block(keys, timeout, NULL_ARRAY)
+        return Block(list(dict.fromkeys(keys)), timeout, NULL_ARRAY)
     key, zs = found
     (member, score), = _pop(ctx, zs, highest, 1)
     return [key, member, Double(score)]
@@ -575,7 +575,7 @@ def bzmpop(ctx, args):
     keys, highest, count = _mpop_args(args[1:])
     found = _first_zset(ctx, keys)
     if found is None:
-        return Block(keys, timeout, NULL_ARRAY)
+        return Block(list(dict.fromkeys(keys)), timeout, NULL_ARRAY)
     return _mpop_reply(ctx, found[0], found[1], highest, count)
 
 
@@ -644,11 +644,10 @@ def _setop(ctx, name: str, args: list[bytes], op: str, dst: bytes | None = None,
             withscores = True
             i += 1
         elif card_only and left >= 2 and opt == b"LIMIT":
-            try:
+            try:  # getPositiveLongFromObjectOrReply with a message: one text for all
                 limit = _positive(args[i + 1])
-            except RedisError as exc:
-                raise RedisError(LIMIT_NEGATIVE if exc.message == errors.NOT_POSITIVE
-                                 else exc.message) from None
+            except RedisError:
+                raise RedisError(LIMIT_NEGATIVE) from None
             i += 2
         else:
             raise RedisError(errors.SYNTAX)

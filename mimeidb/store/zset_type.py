@@ -111,6 +111,7 @@ class ZSet:
     def set(self, member: bytes, score: float, old: float | None) -> None:
         """Give member `score`; `old` is its current score (None: a new member)."""
         raw = self.ks.raw
+        score += 0.0  # -0.0 is stored as 0.0, as the order index has it
         if old is not None:
             if old == score:
                 return
