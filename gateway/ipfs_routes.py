@@ -24,6 +24,7 @@ import libipld
 from aiohttp import web
 
 from gateway.responses import api_error, json_response
+from mimeidb import files
 from mimeidb.ipfs import car, dagpb, exporter, importer, pins
 from mimeidb.ipfs import cid as cids
 from mimeidb.ipfs.exporter import BlockMissing
@@ -87,6 +88,11 @@ async def gateway_get(request: web.Request) -> web.StreamResponse:
             importer.check_name(s)
     except ValueError as exc:
         return _text(400, f"bad request: {exc}")
+    return await serve_path(request, store, root, segments)
+
+
+async def serve_path(request: web.Request, store, root: bytes, segments: list[str]) -> web.StreamResponse:
+    """Serve `root/segments...` as the gateway does (also used by /mm for a Mimei version)."""
     try:
         target = await _run(exporter.resolve, store, root, segments)
         fmt = _format(request)
@@ -440,10 +446,16 @@ async def api_pin_ls(request: web.Request) -> web.Response:
 
 @_api
 async def api_repo_gc(request: web.Request) -> web.Response:
+    """Keeps pins and every kept Mimei version (files.gc_roots); roots are read under the lock."""
     node = request.app["node"]
-    roots = node.version_roots() if hasattr(node, "version_roots") else []
+    mimei = getattr(node, "mimei", None)
+
+    def work() -> int:
+        roots, keep = files.gc_roots(mimei) if mimei is not None else ([], set())
+        return pins.gc(node.db, node.blocks, roots, keep)
+
     async with request.app[GC_LOCK]:
-        removed = await _run(pins.gc, node.db, node.blocks, list(roots))
+        removed = await _run(work)
     return json_response({"removed": removed})
 
 

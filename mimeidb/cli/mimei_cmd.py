@@ -1,6 +1,8 @@
 """`mimeidb mimei ...`: create, open, grep, default, list."""
 from __future__ import annotations
 
+from mimeidb.cli import files_cmd
+
 API = "/api/v0/mimei/"
 
 
@@ -35,6 +37,7 @@ def register(sub) -> None:
 
     p = mimei.add_parser("list", help="list the Mimei on this node")
     p.set_defaults(func=cmd_list)
+    files_cmd.register_mimei(mimei)
 
 
 def cmd_create(args, ctx) -> int:

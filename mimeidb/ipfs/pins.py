@@ -2,7 +2,8 @@
 
 A pin is a key `pin/` + binary CID in the `meta` column family. GC keeps every block
 reachable from a pin or from the roots the caller passes (the Mimei version roots, which
-this module does not know about) and deletes the rest.
+this module does not know about), plus single blocks the caller names (commits, records),
+and deletes the rest.
 """
 from __future__ import annotations
 
@@ -60,13 +61,16 @@ def reachable(store: RocksBlockStore, roots: Iterable[bytes]) -> set[bytes]:
     return keep
 
 
-def gc(db: Database, store: RocksBlockStore, extra_roots: Iterable[bytes] = ()) -> int:
-    """Delete every block not reachable from a pin or from extra_roots; returns the count.
+def gc(db: Database, store: RocksBlockStore, extra_roots: Iterable[bytes] = (),
+       keep: Iterable[bytes] = ()) -> int:
+    """Delete every block not reachable from a pin or from extra_roots, nor named in `keep`
+    (CIDs kept as single blocks, their links not followed); returns the count.
 
     Not safe against a concurrent import whose blocks are not pinned yet: callers run it
     while no `add` is in progress (the gateway serialises them with a lock).
     """
-    keep = reachable(store, [*pin_ls(db), *extra_roots])
-    doomed = [mh for mh in store.multihashes() if mh not in keep]
+    kept = reachable(store, [*pin_ls(db), *extra_roots])
+    kept.update(multihash_of(cid) for cid in keep)
+    doomed = [mh for mh in store.multihashes() if mh not in kept]
     store.delete_many(doomed)
     return len(doomed)
