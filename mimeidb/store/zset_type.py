@@ -131,8 +131,8 @@ class ZSet:
         """Write the metadata; an emptied zset deletes its key (Redis never keeps one)."""
         ks = self.ks
         if self.meta.size == 0:
-            if self.existed:
-                ks.delete(self.key)  # signals the modification itself
+            if self.existed:  # every entry is already gone: drop the metadata, no rescan
+                ks.delete_emptied(self.key, self.meta)
             return
         ks.put_meta(self.key, self.meta, self.meta if self.existed else None)
         self.existed = True
