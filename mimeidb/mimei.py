@@ -27,11 +27,13 @@ from mimeidb.store import encoding as enc
 from mimeidb.store.db import CF_META, Database
 from mimeidb.store.keyspace import Keyspace, LiveRaw
 from mimeidb.store.writebuffer import WriteBuffer
+from mimeidb.versions.cbor import cid_text
 from mimeidb.versions.commit import Commit, MimeiRecord
 from mimeidb.versions.diff import diff as tree_diff
 from mimeidb.versions.history import VersionError, VersionIndex
 from mimeidb.versions.mst import MST, NodeCache
 from mimeidb.versions.snapshot import TreeRaw, clear_dirty_in, seal
+from mimeidb.versions.verify import VerificationError, verify_commit
 
 DEFAULT_RIGHT = 7276704  # Leither's default right mask, shown by `mimei show`
 CUR = "cur"
@@ -90,6 +92,7 @@ class MimeiManager:
         self._snapshots: dict[tuple[str, int], Keyspace] = {}
         self._tree_cache = NodeCache()
         self._listeners: list[Callable[[Keyspace, bytes], None]] = []
+        self._auto: dict[str, int] = {}  # auto-backup delays read so far (the hot write path asks)
         self.default_mid = ""
 
     # -- records ---------------------------------------------------------------------
@@ -287,8 +290,10 @@ class MimeiManager:
             raise MimeiError(f"{mid} is a file Mimei: diff compares db versions")
         roots = [self._root_of(mid, name) for name in (old, new)]
         changes = tree_diff(roots[0], roots[1], self.blocks)
-        return {"added": _user_keys(changes.adds), "changed": _user_keys(changes.updates)
-                | _sub_changes(changes), "removed": _user_keys(changes.deletes)}
+        added, removed = _user_keys(changes.adds), _user_keys(changes.deletes)
+        # a new or removed key's fields are part of that add/remove, not a change
+        changed = (_user_keys(changes.updates) | _sub_changes(changes)) - added - removed
+        return {"added": added, "changed": changed, "removed": removed}
 
     def _root_of(self, mid: str, name: str) -> bytes:
         if str(name).lower() == CUR:
@@ -309,8 +314,10 @@ class MimeiManager:
 
     def restore(self, mid: str, name: str) -> int:
         """Copy a db version back into `cur`; returns the number of keys restored."""
-        self._author_record(mid)
-        version = self.versions.resolve(mid, name)
+        record = self._author_record(mid)
+        if record.type != "db":
+            raise MimeiError(f"{mid} is a file Mimei: restore copies a db version into cur")
+        version = self._resolve(mid, name)
         source = self.version_keyspace(mid, version)
         live = self.live_keyspace(mid)
         live.flush_all()
@@ -327,13 +334,22 @@ class MimeiManager:
 
     def release(self, mid: str, name: str) -> int:
         self._author_record(mid)
-        version = self.versions.resolve(mid, name)
+        version = self._resolve(mid, name)
         self.versions.set_release(mid, version)
         return version
 
+    def _resolve(self, mid: str, name: str | int) -> int:
+        try:
+            return self.versions.resolve(mid, name)
+        except VersionError as exc:
+            raise MimeiError(str(exc)) from None
+
     def delete_versions(self, mid: str, numbers: list[int]) -> list[int]:
         self._author_record(mid)
-        dropped = self.versions.delete(mid, numbers)
+        try:
+            dropped = self.versions.delete(mid, numbers)
+        except VersionError as exc:
+            raise MimeiError(str(exc)) from None
         for number in dropped:
             self._snapshots.pop((mid, number), None)
         return dropped
@@ -347,12 +363,120 @@ class MimeiManager:
                 raise MimeiError(f"{mid} is a file Mimei: its versions come from setcid/add")
             if delay_ms < 0:
                 raise MimeiError("the auto-backup delay is a number of ms >= 0")
+            if delay_ms > 0xFFFFFFFF:
+                raise MimeiError("the auto-backup delay is too long")
             if delay_ms:
                 self._meta[key] = _U32.pack(delay_ms)
             elif self._meta.get(key) is not None:
                 del self._meta[key]
-        raw = self._meta.get(key)
-        return _U32.unpack(raw)[0] if raw else 0
+            self._auto[mid] = delay_ms
+        cached = self._auto.get(mid)
+        if cached is None:
+            raw = self._meta.get(key)
+            cached = self._auto[mid] = _U32.unpack(raw)[0] if raw else 0
+        return cached
+
+    def autobackup_mids(self) -> list[str]:
+        """Mimei with an auto-backup delay set."""
+        out = []
+        it = self._meta.iter()
+        it.seek(b"auto/")
+        while it.valid() and it.key().startswith(b"auto/"):
+            out.append(it.key()[5:].decode())
+            it.next()
+        return out
+
+    # -- integrity, import, show ------------------------------------------------------
+    def verify(self, mid: str, name: str | None = None) -> dict:
+        """Re-check hashes, signatures, the prev chain and the data trees of a version and of
+        every kept version before it (default: from the newest). A dropped version whose
+        blocks were collected leaves a gap: the chain is followed again from the next kept
+        version below it. MimeiError naming the first problem found."""
+        self.require(mid)
+        kept = dict(self.versions.versions(mid))
+        if not kept:
+            raise MimeiError(f"{mid} has no version to verify")
+        number = self._resolve(mid, name) if name not in (None, "") else max(kept)
+        checked: dict = {}
+        covered: set[int] = set()
+        for start in sorted((v for v in kept if v <= number), reverse=True):
+            if start in covered:
+                continue
+            try:
+                head = verify_commit(self.blocks, kept[start], mid=mid, checked=checked, pruned=True)
+            except VerificationError as exc:
+                raise MimeiError(f"version {start} of {mid} fails verification: {exc.reason}") from None
+            if head.version != start:
+                raise MimeiError(f"the index names a commit of version {head.version} as version {start}")
+            cid_, commit = kept[start], head
+            while True:  # the index must name the commits the verified chain holds
+                if kept.get(commit.version, cid_) != cid_:
+                    raise MimeiError(f"the index names another commit as version {commit.version} of {mid}")
+                covered.add(commit.version)
+                if commit.prev is None or self.blocks.get(commit.prev) is None:
+                    break
+                cid_, commit = commit.prev, self._commit_block(commit.prev)
+        return {"mid": mid, "version": number, "commit": cid_text(kept[number]),
+                "data": cid_text(self.versions.commit(mid, number).data),
+                "checked": sorted(v for v in kept if v <= number), "ok": True}
+
+    def _commit_block(self, commit_cid: bytes) -> Commit:
+        data = self.blocks.get(commit_cid)
+        if data is None:
+            raise MimeiError(f"commit {cid_text(commit_cid)} is missing")
+        return Commit.decode(data)
+
+    def import_commit(self, commit_cid: bytes) -> dict:
+        """Register a received version (its blocks already in the store, e.g. by `dag import`):
+        verify it and its chain, keep the record, and index every version of the chain that
+        is newer than what this node holds."""
+        data = self.blocks.get(commit_cid)
+        if data is None:
+            raise MimeiError(f"commit {cid_text(commit_cid)} is not on this node: import its CAR first")
+        try:
+            head = Commit.decode(data)
+        except ValueError as exc:
+            raise MimeiError(f"{cid_text(commit_cid)} is not a commit: {exc}") from None
+        mid = head.mid
+        last = self.versions.last(mid)
+        trusted = self.versions.commit_cid(mid, last) if last else None
+        if last and head.version <= last:
+            if self.versions.commit_cid(mid, head.version) == commit_cid:
+                return {"mid": mid, "version": head.version, "imported": []}
+            raise MimeiError(f"{mid} already has a version {head.version}"
+                             + (" (another commit: the histories fork)" if
+                                self.versions.commit_cid(mid, head.version) else " (dropped here)"))
+        try:
+            verify_commit(self.blocks, commit_cid, mid=mid, trusted=trusted)
+            record = MimeiRecord.decode(self.blocks.get(head.record) or b"")
+        except (VerificationError, ValueError) as exc:
+            raise MimeiError(f"commit {cid_text(commit_cid)} fails verification: {exc}") from None
+        local = self.record(mid)
+        if local is None:
+            self.store_record(record)
+        elif local.cid != record.cid:
+            raise MimeiError(f"the commit's Mimei record differs from the one this node holds for {mid}")
+        chain: list[tuple[bytes, Commit]] = []
+        cid_, commit = commit_cid, head
+        while True:
+            chain.append((cid_, commit))
+            if commit.prev is None or commit.prev == trusted:
+                break
+            cid_, commit = commit.prev, self._commit_block(commit.prev)
+        for _, commit in reversed(chain):
+            self.versions.store(commit)
+        self._snapshots = {k: v for k, v in self._snapshots.items() if k[0] != mid}
+        return {"mid": mid, "version": head.version,
+                "imported": [c.version for _, c in reversed(chain)]}
+
+    def show(self, mid: str) -> dict:
+        """The record as `mimei show` prints it, with the versions kept here."""
+        record = self.require(mid)
+        versions = [{"version": number, "commit": cid_text(commit_cid),
+                     "data": cid_text(self.versions.commit(mid, number).data)}
+                    for number, commit_cid in self.versions.versions(mid)]
+        return {**record_info(record), "versions": versions, "last": self.versions.last(mid),
+                "release": self.versions.release(mid), "autobackup": self.autobackup(mid)}
 
     # -- change listeners ------------------------------------------------------------
     def add_listener(self, fn: Callable[[Keyspace, bytes], None]) -> None:

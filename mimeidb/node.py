@@ -47,6 +47,8 @@ class Node:
         self._servers: list = []
         self._runner = None
         self.db: Database | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._auto_pending: dict[str, asyncio.TimerHandle] = {}
 
     # -- store -----------------------------------------------------------------------
     def open_store(self) -> None:
@@ -77,6 +79,39 @@ class Node:
         if self._lock_fd is not None:
             os.close(self._lock_fd)
             self._lock_fd = None
+
+    # -- auto-backup: a backup `delay` ms after the first write, writes coalesced ----
+    def _auto_modified(self, ks, key: bytes) -> None:
+        mid = ks.name
+        if mid in self._auto_pending or self._loop is None:
+            return
+        delay = self.mimei.autobackup(mid)
+        if delay:
+            self._schedule_backup(mid, delay)
+
+    def _schedule_backup(self, mid: str, delay_ms: int) -> None:
+        loop = self._loop
+        assert loop is not None
+        try:
+            on_loop = asyncio.get_running_loop() is loop
+        except RuntimeError:
+            on_loop = False
+        if not on_loop:  # a write from a worker thread
+            loop.call_soon_threadsafe(self._schedule_backup, mid, delay_ms)
+            return
+        if mid not in self._auto_pending:
+            self._auto_pending[mid] = loop.call_later(delay_ms / 1000, self._auto_backup, mid)
+
+    def _auto_backup(self, mid: str) -> None:
+        self._auto_pending.pop(mid, None)
+        try:
+            if self.db is None or self.db.closed or not self.mimei.autobackup(mid):
+                return
+            commit = self.mimei.backup(mid, "auto")
+            if commit is not None:
+                log.debug("auto-backup of %s: version %d", mid, commit.version)
+        except Exception:  # a failed auto-backup must not stop the node
+            log.exception("auto-backup of %s failed", mid)
 
     def set_default_mimei(self, mid: str) -> None:
         self.mimei.require(mid)
@@ -128,6 +163,11 @@ class Node:
             raise NodeError(f"cannot listen on {host}: {exc.strerror}") from None
         self._tasks.append(asyncio.create_task(self._fsync_loop()))
         self._tasks.append(asyncio.create_task(self._expire_loop()))
+        self._loop = asyncio.get_running_loop()
+        self.mimei.add_listener(self._auto_modified)
+        for mid in self.mimei.autobackup_mids():  # writes made before a restart
+            if self.mimei.record(mid) is not None:
+                self._schedule_backup(mid, self.mimei.autobackup(mid))
         log.info("node %s (%s) serving HTTP %s:%d, RESP %s:%d", self.id, self.peer_id, host,
                  self.settings.Port, host, self.settings.RespPort)
 
@@ -140,6 +180,9 @@ class Node:
         await self._stopping.wait()
 
     async def stop(self) -> None:
+        for mid, handle in list(self._auto_pending.items()):  # back up what is pending now
+            handle.cancel()
+            self._auto_backup(mid)
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)

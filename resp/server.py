@@ -20,6 +20,7 @@ from mimeidb.commands import errors, table
 from mimeidb.commands.errors import RedisError
 from mimeidb.commands.replies import Block, Push
 from resp import commands as _session_commands  # noqa: F401  (registers session commands)
+from resp import mm_versions as _mm_versions  # noqa: F401  (registers MM.BACKUP and the other version commands)
 from resp.codec import ProtocolError, RequestParser, append, error_bytes
 from resp.pubsub import PubSub
 from resp.session import Session

@@ -130,6 +130,13 @@ class MimeiRecord:
         obj = _decode(data, _RECORD_SCHEMA, (), KIND_MIMEI, "Mimei record")
         return cls(**{f.name: obj[f.name] for f in fields(cls)})
 
+    def to_dict(self) -> dict:
+        """The record as JSON for the node API (`mimei create`, `mimei list`)."""
+        return {"mid": self.mid, "type": self.type, "author": self.author,
+                "pubkey": keys.b64url(self.pubkey), "app": self.app, "ext": self.ext,
+                "mark": self.mark, "created": self.created, "right": self.right,
+                "cid": cbor.cid_text(self.cid)}
+
     def check(self) -> None:
         """Raise ValueError unless the signature, author ID and mid all belong to pubkey."""
         if self.type not in DATA_KINDS:

@@ -51,12 +51,15 @@ def _commit(store: BlockStore, cid: bytes) -> Commit:
 
 def verify_commit(store: BlockStore, commit_cid: bytes, *, mid: str | None = None,
                   trusted: bytes | None = None,
-                  checked: dict[bytes, Span] | None = None) -> Commit:
+                  checked: dict[bytes, Span] | None = None, pruned: bool = False) -> Commit:
     """Verify the commit at commit_cid and everything it brings; return it decoded.
 
     mid: the Mimei the caller asked for. trusted: a commit CID the caller already holds as
     verified (its current head); the chain must lead back to it. Without it the chain is
-    followed to version 1. checked: a memo of verified subtrees to reuse and extend."""
+    followed to version 1. checked: a memo of verified subtrees to reuse and extend.
+    pruned: for a node re-checking its own history, where dropped versions may have been
+    collected: a previous commit that is missing ends the chain instead of failing it (never
+    for received data, whose chain must be whole)."""
     checked = {} if checked is None else checked
     head = _commit(store, commit_cid)
     if mid is not None and head.mid != mid:
@@ -74,14 +77,14 @@ def verify_commit(store: BlockStore, commit_cid: bytes, *, mid: str | None = Non
         trusted_version = base.version
         if commit_cid == trusted:
             return head
-    chain = _chain(store, commit_cid, head, record, trusted, trusted_version)
+    chain = _chain(store, commit_cid, head, record, trusted, trusted_version, pruned)
     for commit in chain:
         _check_data(store, commit, checked)
     return head
 
 
 def _chain(store: BlockStore, cid: bytes, head: Commit, record: MimeiRecord,
-           trusted: bytes | None, trusted_version: int) -> list[Commit]:
+           trusted: bytes | None, trusted_version: int, pruned: bool = False) -> list[Commit]:
     """The commits from head down to just above the trusted one (or to version 1), checked."""
     chain, commit = [], head
     while True:
@@ -105,6 +108,8 @@ def _chain(store: BlockStore, cid: bytes, head: Commit, record: MimeiRecord,
             if commit.version != trusted_version + 1:
                 raise VerificationError(f"version {commit.version} of {commit.mid} follows the "
                                         f"trusted version {trusted_version}")
+            return chain
+        if pruned and store.get(commit.prev) is None:
             return chain
         prev = _commit(store, commit.prev)
         if prev.version != commit.version - 1:
