@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 
 from mimeidb import __version__
@@ -21,8 +22,21 @@ EPILOG = """examples:
 """
 
 
+# Leither IDs use the base64url alphabet, so one in 64 starts with '-'; argparse must take
+# such a word for a value, not an option (as it does for negative numbers).
+_ID_OR_NUMBER = re.compile(r"^-\d+$|^-\d*\.\d+$|^-[A-Za-z0-9_-]{26}$")
+
+
+class Parser(argparse.ArgumentParser):
+    """ArgumentParser that reads a mid starting with '-' as a positional value."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._negative_number_matcher = _ID_OR_NUMBER
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="mimeidb", epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
         description="A decentralized, versioned, Redis-compatible database node.")
     parser.add_argument("--home", metavar="DIR",
