@@ -12,11 +12,21 @@ from typing import Iterator
 from mimeidb.commands import errors
 from mimeidb.commands.errors import RedisError
 from mimeidb.ipfs.blockstore import BlockStore
+from mimeidb.store import encoding as enc
 from mimeidb.store.db import CF_DATA
 from mimeidb.store.keyspace import DIRTY, LiveRaw
 from mimeidb.versions.mst import MST, NodeCache
 
 _KEYSPACE_END = DIRTY  # raw keys below the dirty log are the keyspace proper
+_ZERO_COUNT = enc.U64.pack(0)
+
+
+def _content(key: bytes, value: bytes | None) -> bytes | None:
+    """An entry as the snapshot holds it: a key count of 0 is no entry, so an emptied
+    keyspace has the same tree (the empty one) as a never written one."""
+    if value == _ZERO_COUNT and key == enc.COUNT_KEY:
+        return None
+    return value
 
 
 class TreeRaw:
@@ -51,7 +61,8 @@ def _live_entries(raw: LiveRaw) -> Iterator[tuple[bytes, bytes]]:
     for key, value in raw.scan(b""):
         if key >= _KEYSPACE_END:
             return
-        yield key, value
+        if _content(key, value) is not None:
+            yield key, value
 
 
 def seal(raw: LiveRaw, store: BlockStore, base_root: bytes | None,
@@ -71,7 +82,7 @@ def seal(raw: LiveRaw, store: BlockStore, base_root: bytes | None,
     puts: dict[bytes, bytes] = {}
     deletes: list[bytes] = []
     for key in dirty:
-        value = raw.get(key)
+        value = _content(key, raw.get(key))
         if value is None:
             deletes.append(key)
         else:
