@@ -59,8 +59,7 @@ class Env:
             if kind == "string":
                 value = self.run(ks, "get", key)
             elif kind == "hash":
-                flat = self.run(ks, "hgetall", key)
-                value = dict(flat.items()) if hasattr(flat, "items") else dict(zip(flat[::2], flat[1::2]))
+                value = dict(self.run(ks, "hgetall", key))  # a Map: a list of pairs
             elif kind == "set":
                 value = set(self.run(ks, "smembers", key))
             elif kind == "list":
