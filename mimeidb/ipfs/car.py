@@ -161,13 +161,21 @@ def import_car(store: BlockStore, stream: BinaryIO, batch_bytes: int = 8 << 20) 
     roots, blocks = read_car(stream)
     pending: list[tuple[bytes, bytes]] = []
     pending_bytes = count = 0
+    bulk = hasattr(store, "persist")  # full batches skip the WAL, persisted once at the end
+    unpersisted = False
     for cid, data in blocks:
         pending.append((cid, data))
         pending_bytes += len(data)
         count += 1
         if pending_bytes >= batch_bytes:
-            store.put_many(pending)
+            if bulk:
+                store.put_many(pending, False)
+                unpersisted = True
+            else:
+                store.put_many(pending)
             pending, pending_bytes = [], 0
     if pending:
         store.put_many(pending)
+    if unpersisted:
+        store.persist()
     return roots, count

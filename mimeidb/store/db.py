@@ -42,20 +42,34 @@ class Database:
         self.handle = {name: self._db.get_column_family_handle(name) for name in COLUMN_FAMILIES}
         self._sync_write = WriteOptions()
         self._sync_write.sync = True
+        self._unlogged_write = WriteOptions()
+        self._unlogged_write.disable_wal = True
         self._lock = threading.Lock()
         self.closed = False
 
     def batch(self) -> WriteBatch:
         return WriteBatch(raw_mode=True)
 
-    def write(self, batch: WriteBatch, sync: bool | None = None) -> None:
-        """Apply a batch atomically; synced to disk when the policy is `always` (or sync=True)."""
+    def write(self, batch: WriteBatch, sync: bool | None = None, logged: bool = True) -> None:
+        """Apply a batch atomically; synced to disk when the policy is `always` (or sync=True).
+
+        logged=False skips the WAL, for bulk block imports only (the WAL, not the memtable,
+        bounds their speed): such a batch is lost by a crash until `flush_family` has written
+        its column family to disk, so its writer must call that before acknowledging.
+        """
+        if not logged:
+            self._db.write(batch, self._unlogged_write)
+            return
         if sync is None:
             sync = self.appendfsync == "always"
         if sync:
             self._db.write(batch, self._sync_write)
         else:
             self._db.write(batch)
+
+    def flush_family(self, name: str) -> None:
+        """Write a column family's memtables to SST files and wait: durable on return."""
+        self.cf[name].flush(True)
 
     def sync_wal(self) -> None:
         """Flush and fsync the WAL: the `everysec` timer and shutdown call this."""
