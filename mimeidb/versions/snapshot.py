@@ -92,7 +92,13 @@ def seal(raw: LiveRaw, store: BlockStore, base_root: bytes | None,
 
 
 def clear_dirty_in(batch, raw: LiveRaw, keys: list[bytes]) -> None:
-    """Add the deletion of consumed dirty-log entries to a commit's batch."""
-    handle = raw.buffer.db.handle[CF_DATA]
-    for key in keys:
-        batch.delete(raw.ns + DIRTY + key, handle)
+    """Add the deletion of consumed dirty-log entries to a commit's batch.
+
+    `keys` is the whole log (seal read it after flushing the buffer, and nothing writes
+    between seal and the commit, both running on the event loop), so the log is cleared
+    with one range tombstone: point deletes would leave a tombstone per key that every
+    later scan of the log steps over until compaction (a million after a first backup)."""
+    if keys:
+        handle = raw.buffer.db.handle[CF_DATA]
+        batch.delete_range(raw.ns + DIRTY, raw.ns + b"\xff", handle)
+    raw.forget_logged(keys)
