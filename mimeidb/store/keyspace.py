@@ -18,6 +18,11 @@ from mimeidb.store.encoding import KeyType, Meta
 from mimeidb.store.writebuffer import WriteBuffer
 
 DIRTY = b"\xfe"  # dirty-key log, inside the namespace but outside the keyspace proper
+# How many raw keys a LiveRaw remembers as already logged dirty (skipping a redundant write
+# per repeated update); past this it forgets and logs again, which is only redundant.
+LOGGED_CACHE_MAX = 200_000
+_NO_EXPIRE = b"\0" * 8
+_STRING_HEADER = enc.HEADER.pack(KeyType.STRING, enc.ENCODING_VERSION, 0)
 
 
 def now_ms() -> int:
@@ -44,6 +49,7 @@ class LiveRaw:
         self.buffer = buffer
         self.ns = ns
         self._data = buffer.db.cf[CF_DATA]
+        self._logged: set[bytes] = set()
 
     def get(self, raw: bytes) -> bytes | None:
         if self.buffer:
@@ -52,11 +58,26 @@ class LiveRaw:
 
     def put(self, raw: bytes, value: bytes) -> None:
         self.buffer.put(CF_DATA, self.ns + raw, value)
-        self.buffer.put(CF_DATA, self.ns + DIRTY + raw, b"")
+        if raw not in self._logged:
+            self._log_dirty(raw)
 
     def delete(self, raw: bytes) -> None:
         self.buffer.delete(CF_DATA, self.ns + raw)
+        if raw not in self._logged:
+            self._log_dirty(raw)
+
+    def _log_dirty(self, raw: bytes) -> None:
         self.buffer.put(CF_DATA, self.ns + DIRTY + raw, b"")
+        if len(self._logged) >= LOGGED_CACHE_MAX:
+            self._logged.clear()
+        self._logged.add(raw)
+
+    def forget_logged(self, raws: list[bytes]) -> None:
+        """A backup consumed these dirty entries: the next write must log them again."""
+        if len(raws) >= len(self._logged):
+            self._logged.clear()
+        else:
+            self._logged.difference_update(raws)
 
     def scan(self, prefix: bytes, start: bytes | None = None,
              reverse: bool = False) -> Iterator[tuple[bytes, bytes]]:
@@ -73,6 +94,7 @@ class LiveRaw:
     def clear_dirty(self, raws: list[bytes]) -> None:
         for raw in raws:
             self.buffer.delete(CF_DATA, self.ns + DIRTY + raw)
+        self.forget_logged(raws)
 
     def set_expire_index(self, key: bytes, old_ms: int, new_ms: int) -> None:
         if old_ms:
@@ -170,7 +192,15 @@ class Keyspace:
                    old: Meta | None | bool = False) -> None:
         """SET semantics: replaces whatever key held. Pass `old` when already looked up."""
         if old is False:
-            old = self.meta(key)
+            current = self.raw.get(enc.META + key)
+            if (not expire_ms and current is not None and current[0] == KeyType.STRING
+                    and current[2:10] == _NO_EXPIRE):
+                # the hot path of SET/INCR over a plain string: one read, one write
+                self.check_writable()
+                self.raw.put(enc.META + key, _STRING_HEADER + value)
+                self.modified(key)
+                return
+            old = self.meta(key) if current is not None else None
         if old is not None and old.type != KeyType.STRING:
             self._remove_entries(key, old)
         self.put_meta(key, Meta(KeyType.STRING, expire_ms, value=value), old)  # type: ignore[arg-type]
