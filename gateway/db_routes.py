@@ -17,7 +17,7 @@ from aiohttp import WSMsgType, web
 from gateway.responses import api_error, json_response
 from mimeidb.commands import dispatch
 from mimeidb.commands.errors import RedisError
-from mimeidb.commands.replies import Block, Map, _NullArray
+from mimeidb.commands.replies import NULL_ARRAY, Block, Map
 from mimeidb.commands.table import FLAG_BLOCKING, load_all, resolve
 
 routes = web.RouteTableDef()
@@ -48,10 +48,12 @@ def to_json(reply: Any) -> Any:
         return {_key(k): to_json(v) for k, v in reply}
     if isinstance(reply, (list, tuple)):
         return [to_json(item) for item in reply]
-    if isinstance(reply, _NullArray) or reply is None:
+    if reply is None or reply is NULL_ARRAY:
         return None
-    if isinstance(reply, (bool, int, float, str)):
-        return reply if not isinstance(reply, str) else str(reply)
+    if isinstance(reply, str):
+        return str(reply)  # plain str, not the Simple/Verbatim subclass
+    if isinstance(reply, (bool, int, float)):
+        return reply
     return str(reply)
 
 
