@@ -69,6 +69,8 @@ async def resolve(request: web.Request) -> web.Response:
     node = request.app["node"]
     mid, ver = request.query.get("mid", ""), request.query.get("ver", "last") or "last"
     segments = [s for s in request.query.get("path", "").split("/") if s]
+    if node.mimei.require(mid).type != "file":
+        raise ValueError(f"{mid} is a db Mimei: read it with `mimeidb mimei grep {mid}`")
     try:
         found = await _run(files.locate, node.mimei, mid, ver, segments)
     except (files.NotFound, BlockMissing) as exc:

@@ -78,8 +78,6 @@ def cmd_add(args, ctx) -> int:
 def cmd_get(args, ctx) -> int:
     mid, _, path = args.mid.partition("/")
     found = ctx.api.call("GET", API + "resolve", params={"mid": mid, "ver": args.ver, "path": path})
-    if found["type"] != "file":
-        raise CliError(f"{mid} is a db Mimei: use `mimeidb mimei grep {mid}`")
     target = found["target"]
     if args.output:
         out = Path(args.output)
