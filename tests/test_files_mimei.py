@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import subprocess
 import sys
@@ -197,3 +198,24 @@ def test_gc_keeps_kept_versions_only(make_node, tmp_path):
     assert hashlib.sha256(_http(node, f"/mm/{mid}:2")[2]).digest() == hashlib.sha256(two.read_bytes()).digest()
     assert mid in node.out("mimei", "list")
     assert int(node.out("repo", "gc").split()[1]) == 0
+
+
+def test_mm_dumps_a_db_version_and_gc_keeps_its_tree(shared_node):
+    pytest.importorskip("mimeidb.cli.versions_cmd")  # `mimei backup` belongs to the versions CLI
+    redis = pytest.importorskip("redis")
+    mid = _create(shared_node, "-t", "db")
+    mmsid = shared_node.out("mimei", "open", "--", mid).strip()
+    client = redis.Redis(port=shared_node.resp_port, password=mmsid)
+    client.set("greeting", "hello")
+    client.hset("user:1", mapping={"name": "ann"})
+    client.close()
+    shared_node.out("mimei", "backup", "--", mid)
+    shared_node.out("repo", "gc")  # the version's Merkle search tree is a walked GC root
+    status, headers, body = _http(shared_node, f"/mm/{mid}")
+    assert status == 200 and headers["Cache-Control"] == "no-cache"
+    doc = json.loads(body)
+    assert doc["version"] == 1
+    assert {(k["key"], k["value"]) for k in doc["keys"]} == {("greeting", "hello"), ("user:1", "map[name:ann]")}
+    status, headers, body = _http(shared_node, f"/mm/{mid}:1?match=user:*")
+    assert "immutable" in headers["Cache-Control"] and [k["key"] for k in json.loads(body)["keys"]] == ["user:1"]
+    assert _http(shared_node, f"/mm/{mid}/path")[0] == 404
