@@ -61,7 +61,7 @@ class RequestParser:
     earlier partial data) as argv lists of bytes; raises ProtocolError on malformed input,
     after which the connection must be closed (the parser is then unusable)."""
 
-    __slots__ = ("_buf", "_argv", "_multibulk", "_bulklen", "auth_required")
+    __slots__ = ("_buf", "_argv", "_multibulk", "_bulklen", "auth_required", "_reader")
 
     def __init__(self) -> None:
         self._buf = bytearray()   # unparsed bytes (only used on the exact path)
@@ -69,6 +69,7 @@ class RequestParser:
         self._multibulk = 0       # arguments still to read of that multibulk (0 = between)
         self._bulklen = -1        # length of the bulk being read, -1 = header not read yet
         self.auth_required = False  # the server sets this until the client authenticates
+        self._reader = hiredis.Reader()  # clean between reads; replaced when a read fails it
 
     def pending(self) -> int:
         """Bytes buffered but not yet parsed into a request (the query buffer)."""
@@ -77,9 +78,10 @@ class RequestParser:
     def feed(self, data: bytes) -> list[list[bytes]]:
         if not self._buf and not self._multibulk and data[:1] == b"*" \
                 and data[-2:] == b"\r\n" and not self.auth_required:
-            fast = None if _BIG_COUNT.search(data) else _hiredis_frames(data)
+            fast = None if _BIG_COUNT.search(data) else _hiredis_frames(self._reader, data)
             if fast is not None:
                 return fast
+            self._reader = hiredis.Reader()
         self._buf += data
         if len(self._buf) > CLIENT_MAX_QUERYBUF:
             raise ProtocolError(None)
@@ -178,12 +180,11 @@ class RequestParser:
         return pos
 
 
-def _hiredis_frames(data: bytes) -> list[list[bytes]] | None:
+def _hiredis_frames(reader: hiredis.Reader, data: bytes) -> list[list[bytes]] | None:
     """The requests of a read made only of complete multibulk frames of bulk strings, or None
     when the exact parser must look at it. hiredis swallows a partial header without a trace
     and takes +simple elements, so the canonical size of what it returned must add up to the
     read exactly."""
-    reader = hiredis.Reader()
     reader.feed(data)
     out = []
     total = 0

@@ -237,7 +237,7 @@ def test_info_command_config(r):
     assert r.command_count() > 50
     assert raw(r.connection_pool.connection_kwargs["port"], b"COMMAND INFO get\r\n").startswith(
         b"*1\r\n*10\r\n$3\r\nget\r\n:2\r\n*2\r\n+fast\r\n+readonly\r\n:1\r\n:1\r\n:1\r\n")
-    assert r.command_getkeys("mset", "a", "1", "b", "2") == [b"a", b"b"]
+    assert r.command_getkeys("mset", "a", "1", "b", "2") in ([b"a", b"b"], ["a", "b"])
     assert isinstance(r.time()[0], int)
 
 
