@@ -62,13 +62,14 @@ def import_rate(path: Path, store) -> float:
 
 
 def store_rate(tmp: Path, path: Path, bulk: bool) -> float:
-    db = Database(tmp / f"db-{'bulk' if bulk else 'logged'}")
+    where = Path(tempfile.mkdtemp(dir=tmp))  # a fresh store per run: RocksDB may still be
+    db = Database(where / "db")              # deleting files of the last one after close
     try:
         store = RocksBlockStore(db)
         return import_rate(path, store if bulk else LoggedStore(store))
     finally:
         db.close()
-        shutil.rmtree(tmp / f"db-{'bulk' if bulk else 'logged'}", ignore_errors=True)
+        shutil.rmtree(where, ignore_errors=True)
 
 
 def bench(tmp: Path, size: int, repeat: int) -> None:
