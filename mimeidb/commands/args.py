@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+import time
 import re
 
 from mimeidb.commands import errors
@@ -50,14 +51,21 @@ def to_finite_float(raw: bytes, error: str = errors.NOT_FLOAT) -> float:
 
 
 def to_timeout(raw: bytes) -> float:
-    """A blocking timeout in seconds (float allowed, 0 = forever)."""
-    try:
-        value = to_finite_float(raw, errors.TIMEOUT_NOT_FLOAT)
-    except RedisError:
-        raise RedisError(errors.TIMEOUT_NOT_FLOAT) from None
-    if value < 0:
+    """A blocking timeout in seconds (float allowed, 0 = forever), read like Redis's
+    getTimeoutFromObjectOrReply: strtold forms (hex too), then range-checked in ms."""
+    from mimeidb.commands import longdouble  # the long double parser; imports args lazily
+    value = longdouble.parse(raw)
+    if value is None:
+        raise RedisError(errors.TIMEOUT_NOT_FLOAT)
+    millis = value * 1000 if isinstance(value, float) else longdouble._round(value * 1000)
+    if millis > INT64_MAX:
+        raise RedisError(errors.TIMEOUT_OUT_OF_RANGE)
+    millis = math.ceil(millis)
+    if millis < 0:
         raise RedisError(errors.TIMEOUT_NEGATIVE)
-    return value
+    if millis > 0 and millis > INT64_MAX - int(time.time() * 1000):
+        raise RedisError(errors.TIMEOUT_OUT_OF_RANGE)
+    return millis / 1000
 
 
 def upper(raw: bytes) -> bytes:

@@ -1,7 +1,9 @@
 """Importing this module registers every command family in the table."""
 from mimeidb.commands import strings  # noqa: F401
+from mimeidb.commands import bits  # noqa: F401
 from mimeidb.commands import lists  # noqa: F401
 from mimeidb.commands import hashes  # noqa: F401
 from mimeidb.commands import sets  # noqa: F401
 from mimeidb.commands import zsets  # noqa: F401
 from mimeidb.commands import keys  # noqa: F401
+from mimeidb.commands import functions  # noqa: F401

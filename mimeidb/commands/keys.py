@@ -657,3 +657,56 @@ def sort_ro(ctx, args):
     """SORT without STORE, for read-only replicas and versions."""
     return _sort(ctx, args, readonly=True)
 
+
+
+MEMORY_HELP = (
+    "MEMORY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "USAGE <key> [SAMPLES <count>]",
+    "    Return memory in bytes used by <key> and its value. Nested values are",
+    "    sampled up to <count> times (default: 5, 0 means sample all).",
+    "HELP",
+    "    Print this help.",
+)
+OBJECT_OVERHEAD = 16        # robj header
+DICT_ENTRY_OVERHEAD = 24    # one dict entry
+SDS_OVERHEAD = 3            # sds header + terminator (small strings)
+
+
+@command("memory", -2, "readonly", keys=(2, 2, 1), group="server")
+def memory(ctx, args):
+    """MEMORY USAGE key [SAMPLES n]: an estimate of the bytes key takes, like objectComputeSize;
+    MEMORY HELP."""
+    sub = upper(args[0])
+    if sub == b"HELP" and len(args) == 1:
+        return [Simple(line) for line in MEMORY_HELP]
+    if sub != b"USAGE":
+        raise errors.unknown_subcommand(args[0], "memory")
+    if len(args) < 2:
+        raise errors.wrong_arity("memory|usage")
+    samples = 5
+    i = 2
+    while i < len(args):
+        if upper(args[i]) == b"SAMPLES" and i + 1 < len(args):
+            samples = to_int(args[i + 1])
+            if samples < 0:
+                raise RedisError(errors.SYNTAX)
+            i += 2
+        else:
+            raise RedisError(errors.SYNTAX)
+    ks = ctx.ks
+    key = args[1]
+    meta = ks.meta(key)
+    if meta is None:
+        return None
+    size = OBJECT_OVERHEAD + len(key) + SDS_OVERHEAD + DICT_ENTRY_OVERHEAD
+    if meta.type == KeyType.STRING:
+        return size + len(meta.value) + SDS_OVERHEAD
+    seen = total = 0
+    for subkey, value in ks.entries(key):
+        total += len(subkey) + len(value) + 2 * SDS_OVERHEAD + DICT_ENTRY_OVERHEAD
+        seen += 1
+        if samples and seen >= samples:
+            break
+    if seen:
+        total = total * max(meta.size, seen) // seen
+    return size + total

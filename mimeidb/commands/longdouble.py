@@ -93,12 +93,13 @@ def format_human(value: Fraction) -> bytes:
     return (sign + text).encode()
 
 
-def parse_increment(raw: bytes, error: str) -> Fraction:
-    """The increment argument: `error` if it is not a number, Redis's text if infinite."""
+def parse_increment(raw: bytes, error: str, allow_infinite: bool = False) -> Fraction:
+    """The increment argument: `error` if it is not a number, Redis's text if infinite
+    (HINCRBYFLOAT; INCRBYFLOAT passes allow_infinite and fails on the sum instead)."""
     delta = parse(raw)
     if delta is None:
         raise RedisError(error)
-    if is_infinite(delta):
+    if is_infinite(delta) and not allow_infinite:
         raise RedisError("ERR value is NaN or Infinity")
     return delta  # type: ignore[return-value]
 

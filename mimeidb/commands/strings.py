@@ -317,7 +317,7 @@ def decrby(ctx, args):
 def incrbyfloat(ctx, args):
     """Increment a number by a float amount, in Redis's long double arithmetic."""
     ks = ctx.ks
-    delta = longdouble.parse_increment(args[1], errors.NOT_FLOAT)
+    delta = longdouble.parse_increment(args[1], errors.NOT_FLOAT, allow_infinite=True)
     ks.check_writable()
     old, value = _string(ks, args[0])
     text = longdouble.incr(value, delta, errors.NOT_FLOAT)
