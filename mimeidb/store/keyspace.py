@@ -50,6 +50,9 @@ class LiveRaw:
         self.ns = ns
         self._data = buffer.db.cf[CF_DATA]
         self._logged: set[bytes] = set()
+        # True while _logged holds the whole dirty log (from the first backup of this run
+        # until the cache overflows): backups then skip scanning the log on disk.
+        self._logged_complete = False
 
     def get(self, raw: bytes) -> bytes | None:
         if self.buffer:
@@ -70,12 +73,15 @@ class LiveRaw:
         self.buffer.put(CF_DATA, self.ns + DIRTY + raw, b"")
         if len(self._logged) >= LOGGED_CACHE_MAX:
             self._logged.clear()
+            self._logged_complete = False
         self._logged.add(raw)
 
     def forget_logged(self, raws: list[bytes]) -> None:
-        """A backup consumed these dirty entries: the next write must log them again."""
+        """A backup consumed these dirty entries (the whole log, read by dirty_keys): the next
+        write must log them again."""
         if len(raws) >= len(self._logged):
             self._logged.clear()
+            self._logged_complete = True
         else:
             self._logged.difference_update(raws)
 
@@ -87,14 +93,12 @@ class LiveRaw:
             yield key[cut:], value
 
     def dirty_keys(self) -> Iterator[bytes]:
-        """Raw keys written since the log was last cleared (by a backup)."""
+        """Raw keys written since the log was last cleared (by a backup), in byte order."""
+        if self._logged_complete:
+            yield from sorted(self._logged)
+            return
         for raw, _ in self.scan(DIRTY):
             yield raw[1:]
-
-    def clear_dirty(self, raws: list[bytes]) -> None:
-        for raw in raws:
-            self.buffer.delete(CF_DATA, self.ns + DIRTY + raw)
-        self.forget_logged(raws)
 
     def set_expire_index(self, key: bytes, old_ms: int, new_ms: int) -> None:
         if old_ms:
