@@ -343,3 +343,6 @@ class Keyspace:
             self.modified(key)
         for raw, value in list(self.raw.scan(enc.META)):  # expired leftovers
             self._remove(raw[1:], enc.decode_meta(value))
+        # an empty keyspace has no keys, whatever the counter drifted to
+        if self.raw.get(enc.COUNT_KEY) is not None:
+            self.raw.put(enc.COUNT_KEY, enc.U64.pack(0))
