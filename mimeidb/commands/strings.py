@@ -207,8 +207,11 @@ def msetnx(ctx, args):
     ks.check_writable()
     if any(ks.meta(args[i]) is not None for i in range(0, len(args), 2)):
         return 0
+    created: set[bytes] = set()
     for i in range(0, len(args), 2):
-        ks.set_string(args[i], args[i + 1], 0, None)
+        # a key named twice is created once: the second write replaces the first
+        ks.set_string(args[i], args[i + 1], 0, False if args[i] in created else None)
+        created.add(args[i])
     return 1
 
 
