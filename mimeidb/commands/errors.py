@@ -40,9 +40,8 @@ def wrong_arity(name: str) -> RedisError:
 
 
 def unknown_command(name: bytes, args: list[bytes]) -> RedisError:
-    shown = " ".join(f"'{_printable(a)}'" for a in args[:20])
-    return RedisError(f"ERR unknown command '{_printable(name)}', with args beginning with: {shown}"
-                      if args else f"ERR unknown command '{_printable(name)}', with args beginning with: ")
+    shown = "".join(f"'{_printable(a)}' " for a in args[:20])
+    return RedisError(f"ERR unknown command '{_printable(name)}', with args beginning with: {shown}")
 
 
 def unknown_subcommand(sub: bytes, name: str) -> RedisError:
