@@ -7,3 +7,4 @@ from mimeidb.commands import sets  # noqa: F401
 from mimeidb.commands import zsets  # noqa: F401
 from mimeidb.commands import keys  # noqa: F401
 from mimeidb.commands import functions  # noqa: F401
+from mimeidb.commands import serialize  # noqa: F401
