@@ -21,14 +21,14 @@ from mimeidb import files
 from mimeidb.ipfs import cid as cids
 from mimeidb.ipfs import importer
 from mimeidb.ipfs.exporter import BlockMissing
-from mimeidb.mimei import commit_info
+from mimeidb.versions.commit import Commit
 
 routes = web.RouteTableDef()
 
 
-def _reply(mid: str, root: bytes, commit) -> dict:
-    info = commit_info(commit, commit.cid)
-    return {"mid": mid, "cid": cids.format(root), "version": commit.version, "commit": info["commit"]}
+def _reply(mid: str, root: bytes, commit: Commit) -> dict:
+    return {"mid": mid, "cid": cids.format(root), "version": commit.version,
+            "commit": cids.format(commit.cid)}
 
 
 @routes.post("/api/v0/mimei/setcid")
