@@ -646,7 +646,23 @@ def _sorted(ks: Keyspace, elements: list[bytes], by: bytes | None, alpha: bool, 
     return [element for element, _ in keyed]
 
 
-@command("sort", -2, "write denyoom movablekeys")
+def _sort_keys(argv: list[bytes]) -> list[bytes]:
+    """SORT's keys as sortGetKeys finds them: the sorted key and the last STORE destination."""
+    skip = {b"LIMIT": 2, b"GET": 1, b"BY": 1}
+    store = None
+    i = 2
+    while i < len(argv):
+        word = argv[i].upper()
+        if word in skip:
+            i += skip[word]
+        elif word == b"STORE" and i + 1 < len(argv):
+            store = argv[i + 1]
+            i += 1
+        i += 1
+    return [argv[1]] + ([store] if store is not None else [])
+
+
+@command("sort", -2, "write denyoom movablekeys", getkeys=_sort_keys)
 def sort(ctx, args):
     """Sort a list, set or zset: BY pattern, LIMIT, GET pattern..., ASC|DESC, ALPHA, STORE."""
     return _sort(ctx, args, readonly=False)

@@ -12,7 +12,7 @@ from mimeidb.commands import errors
 from mimeidb.commands.args import INT64_MAX, INT64_MIN, to_int, to_timeout, upper
 from mimeidb.commands.errors import RedisError
 from mimeidb.commands.replies import NULL_ARRAY, OK, Block
-from mimeidb.commands.table import command
+from mimeidb.commands.table import command, numkeys_keys
 from mimeidb.store.encoding import KeyType
 from mimeidb.store.keyspace import Keyspace
 from mimeidb.store.list_type import ListValue
@@ -363,7 +363,7 @@ def _mpop(ctx, keys: list[bytes], left: bool, count: int):
     return None
 
 
-@command("lmpop", -4, "write movablekeys", keys=(0, 0, 0), group="list")
+@command("lmpop", -4, "write movablekeys", keys=(0, 0, 0), group="list", getkeys=numkeys_keys(1))
 def lmpop(ctx, args):
     """Pop elements from the first non-empty list of several."""
     keys, left, count = _parse_mpop(args)
@@ -421,7 +421,8 @@ def brpoplpush(ctx, args):
     return _block([args[0]], timeout) if value is None else value
 
 
-@command("blmpop", -5, "write blocking movablekeys", keys=(0, 0, 0), group="list")
+@command("blmpop", -5, "write blocking movablekeys", keys=(0, 0, 0), group="list",
+         getkeys=numkeys_keys(2))
 def blmpop(ctx, args):
     """LMPOP, blocking until one of the lists has data: [key, [elements]]."""
     timeout = to_timeout(args[0])

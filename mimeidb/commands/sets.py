@@ -9,7 +9,7 @@ from mimeidb.commands.args import INT64_MIN, to_int
 from mimeidb.commands.cursors import ScanOptions, parse_cursor, scan_entries
 from mimeidb.commands.errors import RedisError
 from mimeidb.commands.replies import SetReply
-from mimeidb.commands.table import command
+from mimeidb.commands.table import command, numkeys_keys
 from mimeidb.store.encoding import KeyType, Meta
 from mimeidb.store.keyspace import Keyspace
 from mimeidb.store.sampling import sample
@@ -272,7 +272,8 @@ def sdiffstore(ctx, args):
 
 
 # Key positions depend on numkeys (Redis: movablekeys); (2, -1, 1) over-approximates them.
-@command("sintercard", -3, "readonly movablekeys", keys=(2, -1, 1), group="set")
+@command("sintercard", -3, "readonly movablekeys", keys=(2, -1, 1), group="set",
+         getkeys=numkeys_keys(1))
 def sintercard(ctx, args):
     """Size of the intersection of numkeys sets, stopping at LIMIT if given."""
     try:

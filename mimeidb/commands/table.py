@@ -34,6 +34,8 @@ class Command:
     group: str
     summary: str
     handler: Callable[..., Any]
+    # movablekeys commands: fn(argv) -> the key arguments (first_key/last_key/step cannot say)
+    getkeys: Callable[[list[bytes]], list[bytes]] | None = None
 
     @property
     def is_write(self) -> bool:
@@ -45,7 +47,10 @@ class Command:
             raise errors.wrong_arity(self.name)
 
     def keys(self, argv: list[bytes]) -> list[bytes]:
-        """The key arguments of a full argv (name at 0), from the declared positions."""
+        """The key arguments of a full argv (name at 0), from the declared positions (or the
+        command's own key finder for movablekeys commands)."""
+        if self.getkeys is not None:
+            return self.getkeys(argv)
         if self.first_key == 0:
             return []
         last = self.last_key if self.last_key >= 0 else len(argv) + self.last_key
@@ -56,16 +61,32 @@ COMMANDS: dict[bytes, Command] = {}
 
 
 def command(name: str, arity: int, flags: str = "", keys: tuple[int, int, int] = (1, 1, 1),
-            group: str = "generic", summary: str = "") -> Callable:
+            group: str = "generic", summary: str = "",
+            getkeys: Callable[[list[bytes]], list[bytes]] | None = None) -> Callable:
     """Register a handler `fn(ctx, args)` where args are the words after the name."""
     def register(fn: Callable) -> Callable:
         spec = Command(name=name.lower(), arity=arity, flags=frozenset(flags.split()),
                        first_key=keys[0], last_key=keys[1], step=keys[2], group=group,
                        summary=summary or (fn.__doc__ or "").strip().split("\n")[0],
-                       handler=fn)
+                       handler=fn, getkeys=getkeys)
         COMMANDS[name.lower().encode()] = spec
         return fn
     return register
+
+
+def numkeys_keys(at: int, before: int = 0) -> Callable[[list[bytes]], list[bytes]]:
+    """Key finder of `... numkeys key [key ...] ...` commands: numkeys at argv[at], and `before`
+    fixed keys ahead of it (the destination of ZUNIONSTORE...)."""
+    def find(argv: list[bytes]) -> list[bytes]:
+        keys = argv[at - before:at]
+        try:
+            count = int(argv[at])
+        except (IndexError, ValueError):
+            return keys
+        if count <= 0:
+            return keys
+        return keys + argv[at + 1:at + 1 + count]
+    return find
 
 
 def lookup(name: bytes) -> Command | None:

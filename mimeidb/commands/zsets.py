@@ -18,7 +18,7 @@ from mimeidb.commands.args import INT64_MAX, to_int, to_timeout, upper
 from mimeidb.commands.cursors import ScanOptions, parse_cursor, scan_entries
 from mimeidb.commands.errors import RedisError
 from mimeidb.commands.replies import NULL_ARRAY, Block, Double, format_double
-from mimeidb.commands.table import command
+from mimeidb.commands.table import command, numkeys_keys
 from mimeidb.store.encoding import KeyType, unpack_double
 from mimeidb.store.keyspace import Keyspace
 from mimeidb.store.zset_type import INF, LexRange, ScoreRange, ZSet
@@ -477,8 +477,16 @@ def _pop(ctx, zs: ZSet, highest: bool, count: int) -> list[tuple[bytes, float]]:
 
 
 def _first_zset(ctx, keys: list[bytes]) -> tuple[bytes, ZSet] | None:
-    """The first key holding a zset (empty zsets do not exist); WRONGTYPE stops the search."""
+    """The first key holding a zset (empty zsets do not exist); WRONGTYPE stops the search,
+    except when the face re-runs a parked blocking command (the session still holds its
+    Block): Redis serves a blocked client only from a key that now holds a zset, and a key
+    that became another type keeps it waiting."""
+    retrying = getattr(getattr(ctx, "session", None), "blocked", None) is not None
     for key in keys:
+        if retrying:
+            meta = ctx.ks.meta(key)
+            if meta is None or meta.type != KeyType.ZSET:
+                continue
         zs = _write(ctx, key)
         if zs is not None:
             return key, zs
@@ -558,7 +566,8 @@ def _mpop_reply(ctx, key: bytes, zs: ZSet, highest: bool, count: int):
     return [key, [[member, Double(score)] for member, score in items]]
 
 
-@command("zmpop", -4, "write movablekeys", keys=(0, 0, 0), group=GROUP)
+@command("zmpop", -4, "write movablekeys", keys=(0, 0, 0), group=GROUP,
+         getkeys=numkeys_keys(1))
 def zmpop(ctx, args):
     """Pop from the first non-empty of many zsets: [key, [[member, score], ...]]."""
     keys, highest, count = _mpop_args(args)
@@ -568,7 +577,8 @@ def zmpop(ctx, args):
     return _mpop_reply(ctx, found[0], found[1], highest, count)
 
 
-@command("bzmpop", -5, "write blocking movablekeys", keys=(0, 0, 0), group=GROUP)
+@command("bzmpop", -5, "write blocking movablekeys", keys=(0, 0, 0), group=GROUP,
+         getkeys=numkeys_keys(2))
 def bzmpop(ctx, args):
     """ZMPOP, blocking until one of the keys has members."""
     timeout = to_timeout(args[0])
@@ -709,43 +719,50 @@ def _diff(sources: list[_Source]) -> dict[bytes, float]:
             if all(src.score(member) is None for src in rest)}
 
 
-@command("zunion", -3, "readonly movablekeys", keys=(0, 0, 0), group=GROUP)
+@command("zunion", -3, "readonly movablekeys", keys=(0, 0, 0), group=GROUP,
+         getkeys=numkeys_keys(1))
 def zunion(ctx, args):
     """Union of zsets (and sets) with WEIGHTS, AGGREGATE and WITHSCORES."""
     return _setop(ctx, "zunion", args, "union")
 
 
-@command("zinter", -3, "readonly movablekeys", keys=(0, 0, 0), group=GROUP)
+@command("zinter", -3, "readonly movablekeys", keys=(0, 0, 0), group=GROUP,
+         getkeys=numkeys_keys(1))
 def zinter(ctx, args):
     """Intersection of zsets (and sets) with WEIGHTS, AGGREGATE and WITHSCORES."""
     return _setop(ctx, "zinter", args, "inter")
 
 
-@command("zdiff", -3, "readonly movablekeys", keys=(0, 0, 0), group=GROUP)
+@command("zdiff", -3, "readonly movablekeys", keys=(0, 0, 0), group=GROUP,
+         getkeys=numkeys_keys(1))
 def zdiff(ctx, args):
     """Members of the first zset in none of the others."""
     return _setop(ctx, "zdiff", args, "diff")
 
 
-@command("zunionstore", -4, "write denyoom movablekeys", keys=(1, 1, 1), group=GROUP)
+@command("zunionstore", -4, "write denyoom movablekeys", keys=(1, 1, 1), group=GROUP,
+         getkeys=numkeys_keys(2, 1))
 def zunionstore(ctx, args):
     """Store a union of zsets; returns the size of the result."""
     return _setop(ctx, "zunionstore", args[1:], "union", dst=args[0])
 
 
-@command("zinterstore", -4, "write denyoom movablekeys", keys=(1, 1, 1), group=GROUP)
+@command("zinterstore", -4, "write denyoom movablekeys", keys=(1, 1, 1), group=GROUP,
+         getkeys=numkeys_keys(2, 1))
 def zinterstore(ctx, args):
     """Store an intersection of zsets; returns the size of the result."""
     return _setop(ctx, "zinterstore", args[1:], "inter", dst=args[0])
 
 
-@command("zdiffstore", -4, "write denyoom movablekeys", keys=(1, 1, 1), group=GROUP)
+@command("zdiffstore", -4, "write denyoom movablekeys", keys=(1, 1, 1), group=GROUP,
+         getkeys=numkeys_keys(2, 1))
 def zdiffstore(ctx, args):
     """Store a difference of zsets; returns the size of the result."""
     return _setop(ctx, "zdiffstore", args[1:], "diff", dst=args[0])
 
 
-@command("zintercard", -3, "readonly movablekeys", keys=(0, 0, 0), group=GROUP)
+@command("zintercard", -3, "readonly movablekeys", keys=(0, 0, 0), group=GROUP,
+         getkeys=numkeys_keys(1))
 def zintercard(ctx, args):
     """Size of an intersection, counting up to LIMIT (0 = all)."""
     return _setop(ctx, "zintercard", args, "inter", card_only=True)
