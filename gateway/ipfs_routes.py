@@ -320,8 +320,20 @@ class _BodyReader(io.RawIOBase):
         return True
 
     def read(self, n: int = -1) -> bytes:
-        coro = self._content.read(n if n and n > 0 else STREAM_CHUNK)
+        """Up to n bytes, fewer only at the end of the body: the importer asks for whole chunks,
+        and one hop to the event loop per chunk (not per network read) keeps uploads fast."""
+        coro = self._fill(n if n and n > 0 else STREAM_CHUNK)
         return asyncio.run_coroutine_threadsafe(coro, self._loop).result()
+
+    async def _fill(self, n: int) -> bytes:
+        first = await self._content.read(n)
+        if len(first) == n or not first:
+            return first
+        parts, got = [first], len(first)
+        while got < n and (more := await self._content.read(n - got)):
+            parts.append(more)
+            got += len(more)
+        return b"".join(parts)
 
     def readinto(self, buffer) -> int:
         data = self.read(len(buffer))
