@@ -12,13 +12,15 @@ from typing import Any, Awaitable, Callable
 
 from aiohttp import web
 
-from gateway import api_files, api_mimei, api_node, api_versions, db_routes, ipfs_routes, mm_routes
+from gateway import (api_files, api_mimei, api_node, api_p2p, api_versions, db_routes, ipfs_routes,
+                     mm_routes)
 from gateway.responses import api_error
 
 log = logging.getLogger("mimeidb.gateway")
 
 API_PREFIX = "/api/v0/"
-ROUTE_MODULES = [api_node, api_mimei, api_versions, ipfs_routes, api_files, mm_routes, db_routes]
+ROUTE_MODULES = [api_node, api_mimei, api_versions, ipfs_routes, api_files, mm_routes, db_routes,
+                 api_p2p]
 
 
 def _is_loopback(remote: str | None) -> bool:

@@ -49,6 +49,7 @@ class Node:
         self.db: Database | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._auto_pending: dict[str, asyncio.TimerHandle] = {}
+        self.p2p = None  # replication.service.P2PService once the p2p engine runs
 
     # -- store -----------------------------------------------------------------------
     def open_store(self) -> None:
@@ -170,6 +171,17 @@ class Node:
                 self._schedule_backup(mid, self.mimei.autobackup(mid))
         log.info("node %s (%s) serving HTTP %s:%d, RESP %s:%d", self.id, self.peer_id, host,
                  self.settings.Port, host, self.settings.RespPort)
+        await self._start_p2p()
+
+    async def _start_p2p(self) -> None:
+        """The p2p layer is optional: a failure to start it is a warning, never a stop."""
+        try:
+            from replication.service import P2PService
+            self.p2p = P2PService(self)
+            await self.p2p.start()
+        except Exception as exc:  # noqa: BLE001 - missing libp2p, port in use, ...
+            self.p2p = None
+            log.warning("p2p layer not started: %s", exc)
 
     def request_stop(self) -> None:
         if self._stopping is not None:
@@ -183,6 +195,12 @@ class Node:
         for mid, handle in list(self._auto_pending.items()):  # back up what is pending now
             handle.cancel()
             self._auto_backup(mid)
+        if self.p2p is not None:
+            try:
+                await self.p2p.stop()
+            except Exception:  # noqa: BLE001 - stopping must go on
+                log.exception("p2p stop failed")
+            self.p2p = None
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)

@@ -6,12 +6,12 @@ import re
 import sys
 
 from mimeidb import __version__
-from mimeidb.cli import ipfs_cmd, lpki_cmd, mimei_cmd, node_cmd, swarm_cmd
+from mimeidb.cli import ipfs_cmd, lpki_cmd, mimei_cmd, node_cmd, p2p_cmd, swarm_cmd
 from mimeidb.cli.client import CliError
 from mimeidb.cli.context import CliContext
 from mimeidb.config import Home
 
-COMMAND_MODULES = [node_cmd, swarm_cmd, lpki_cmd, mimei_cmd, ipfs_cmd]
+COMMAND_MODULES = [node_cmd, swarm_cmd, p2p_cmd, lpki_cmd, mimei_cmd, ipfs_cmd]
 
 EPILOG = """examples:
   mimeidb run -d                     start the node in the background

@@ -1,7 +1,7 @@
 """`mimeidb mimei ...`: create, open, grep, default, list."""
 from __future__ import annotations
 
-from mimeidb.cli import files_cmd
+from mimeidb.cli import files_cmd, p2p_cmd
 from mimeidb.cli.versions_cmd import register_mimei
 
 API = "/api/v0/mimei/"
@@ -39,6 +39,7 @@ def register(sub) -> None:
     p = mimei.add_parser("list", help="list the Mimei on this node")
     p.set_defaults(func=cmd_list)
     files_cmd.register_mimei(mimei)
+    p2p_cmd.register_mimei(mimei)  # publish, sync, provide, findprovs, netstat
     register_mimei(mimei)  # backup, history, diff, restore, release, delvers, verify, show, set, import
 
 
