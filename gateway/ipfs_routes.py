@@ -165,11 +165,11 @@ async def _serve_dir(request: web.Request, store, n: exporter.Node, segments: li
     if not request.path.endswith("/"):
         location = request.path + "/" + (f"?{request.query_string}" if request.query_string else "")
         raise web.HTTPMovedPermanently(location)
-    for link in n.links:
-        if link.name == "index.html":
-            index = exporter.node(store, link.cid)
-            if index.kind == "file":
-                return await _serve_file(request, store, index, "index.html")
+    link = exporter.find(store, n, "index.html")
+    if link is not None:
+        index = exporter.node(store, link.cid)
+        if index.kind == "file":
+            return await _serve_file(request, store, index, "index.html")
     etag = f'"DirIndex-{cids.format(n.cid)}"'
     if (nm := _not_modified(request, etag)) is not None:
         return nm

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Iterator
 
 from mimeidb.ipfs import cid as cids
-from mimeidb.ipfs import dagpb, unixfs
+from mimeidb.ipfs import dagpb, hamt, unixfs
 from mimeidb.ipfs.blockstore import BlockStore
 from mimeidb.ipfs.importer import check_name
 
@@ -50,9 +50,14 @@ class Node:
     cid: bytes
     kind: str                   # "file", "dir", "symlink", "raw-block" (non-UnixFS dag-pb)
     size: int                   # file bytes (0 for directories)
-    links: list[dagpb.Link]
+    links: list[dagpb.Link]     # the block's own links (a HAMT's are bucket-prefixed)
     data: bytes | None          # inline file data or symlink target
     blocksizes: list[int]
+    fanout: int = 0             # a HAMT-sharded directory's fanout; 0 for anything else
+
+    @property
+    def sharded(self) -> bool:
+        return self.fanout > 0
 
 
 def node(store: BlockStore, cid: bytes) -> Node:
@@ -76,9 +81,35 @@ def node(store: BlockStore, cid: bytes) -> Node:
         return Node(cid, "dir", 0, links, None, [])
     if fs.kind == unixfs.Kind.SYMLINK:
         return Node(cid, "symlink", len(fs.data or b""), [], fs.data or b"", [])
-    raise ValueError(f"{cids.format(cid)}: unsupported UnixFS node type {fs.kind.name}"
-                     + (" (HAMT directories are not supported yet)"
-                        if fs.kind == unixfs.Kind.HAMT_SHARD else ""))
+    if fs.kind == unixfs.Kind.HAMT_SHARD:
+        try:
+            fanout = hamt.check_shard(fs)
+        except ValueError as exc:
+            raise ValueError(f"{cids.format(cid)}: {exc}") from None
+        return Node(cid, "dir", 0, links, None, [], fanout)
+    raise ValueError(f"{cids.format(cid)}: unsupported UnixFS node type {fs.kind.name}")
+
+
+def entries(store: BlockStore, n: Node) -> Iterator[dagpb.Link]:
+    """A directory's entries as (cid, name, tsize) links: a plain directory's links, or the
+    values of a HAMT shard and its sub-shards (names without the bucket prefix)."""
+    if n.kind != "dir":
+        raise NotADirectory(f"{cids.format(n.cid)} is not a directory")
+    if not n.sharded:
+        return iter(n.links)
+    return hamt.entries(lambda c: load(store, c), n.links, n.fanout)
+
+
+def find(store: BlockStore, n: Node, name: str) -> dagpb.Link | None:
+    """The entry `name` of directory n, or None; a HAMT is searched along the name's hash."""
+    if n.kind != "dir":
+        raise NotADirectory(f"{cids.format(n.cid)} is not a directory")
+    if n.sharded:
+        return hamt.find(lambda c: load(store, c), n.links, n.fanout, name)
+    for link in n.links:
+        if link.name == name:
+            return link
+    return None
 
 
 def resolve(store: BlockStore, root: bytes, segments: list[str]) -> bytes:
@@ -90,10 +121,9 @@ def resolve(store: BlockStore, root: bytes, segments: list[str]) -> bytes:
         if n.kind != "dir":
             where = "/".join(segments[:i]) or cids.format(root)
             raise NotADirectory(f"{where} is not a directory")
-        for link in n.links:
-            if link.name == name:
-                current = link.cid
-                break
+        link = find(store, n, name)
+        if link is not None:
+            current = link.cid
         else:
             raise FileNotFoundError(f"no link named {'/'.join(segments[:i + 1])!r} "
                                     f"under {cids.format(root)}")
@@ -155,14 +185,14 @@ class Entry:
 def ls(store: BlockStore, target: str | bytes) -> list[Entry]:
     """Links of a directory (or a file's chunks), each child typed when its block is local."""
     n = node(store, resolve_path(store, target))
-    entries = []
-    for link in n.links:
+    found = []
+    for link in (entries(store, n) if n.kind == "dir" else n.links):
         try:
             child = node(store, link.cid)
-            entries.append(Entry(link.name, link.cid, child.size, child.kind))
+            found.append(Entry(link.name, link.cid, child.size, child.kind))
         except (BlockMissing, ValueError):
-            entries.append(Entry(link.name, link.cid, link.tsize, "unknown"))
-    return entries
+            found.append(Entry(link.name, link.cid, link.tsize, "unknown"))
+    return found
 
 
 def get(store: BlockStore, target: str | bytes, out: str | os.PathLike) -> None:
@@ -177,7 +207,7 @@ def _get(store: BlockStore, cid: bytes, out: Path) -> None:
     n = node(store, cid)
     if n.kind == "dir":
         out.mkdir()
-        for link in n.links:
+        for link in entries(store, n):
             check_name(link.name)
             _get(store, link.cid, out / link.name)
     elif n.kind == "symlink":

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO, Callable, Iterable
 
-from mimeidb.ipfs import dagpb, unixfs
+from mimeidb.ipfs import dagpb, hamt, unixfs
 from mimeidb.ipfs.blockstore import BlockStore
 from mimeidb.ipfs.cid import DAG_PB, RAW, varint
 
@@ -176,13 +176,25 @@ class Importer:
 
     `store=None` computes CIDs without storing anything (`--only-hash`).
     `progress` is called with the total file bytes imported so far.
+    A directory whose estimated size is over `hamt_threshold` bytes becomes a HAMT shard of
+    `hamt_fanout` buckets, as kubo does (see hamt.py; `hamt_estimation` "links" is kubo's
+    default, "block" the unixfs-v1-2025 profile's; a threshold of 0 never shards).
     """
 
     def __init__(self, store: BlockStore | None, cid_version: int = 0,
-                 progress: Progress | None = None) -> None:
+                 progress: Progress | None = None, *,
+                 hamt_threshold: int = hamt.SHARDING_THRESHOLD,
+                 hamt_estimation: str = "links",
+                 hamt_fanout: int = hamt.DEFAULT_FANOUT) -> None:
         if cid_version not in (0, 1):
             raise ValueError("cid_version must be 0 or 1")
+        if hamt_estimation not in hamt.ESTIMATIONS:
+            raise ValueError(f"unknown HAMT size estimation {hamt_estimation!r}")
+        hamt.check_fanout(hamt_fanout)
         self.cid_version = cid_version
+        self.hamt_threshold = hamt_threshold
+        self.hamt_estimation = hamt_estimation
+        self.hamt_fanout = hamt_fanout
         self._writer = _BlockWriter(store)
         self._progress = progress
         self.bytes_done = 0
@@ -259,7 +271,8 @@ class Importer:
         return Added(self._store_node(block), len(block), 0)
 
     def directory(self, entries: Iterable[tuple[str, Added]]) -> Added:
-        """A plain directory node over named children (names checked, then sorted)."""
+        """A directory over named children (names checked): one node with the links sorted
+        by name, or a HAMT when it is over the sharding threshold."""
         links, size = [], 0
         seen: set[str] = set()
         for name, child in entries:
@@ -269,6 +282,9 @@ class Importer:
             seen.add(name)
             links.append(dagpb.Link(child.cid, name, child.tsize))
             size += child.size
+        if hamt.should_shard(links, self.hamt_threshold, self.hamt_estimation):
+            cid, tsize = hamt.build(links, self._node_cid, self._writer.add, self.hamt_fanout)
+            return Added(cid, tsize, size)
         block = unixfs.directory_node(links)
         tsize = len(block) + sum(link.tsize for link in links)
         return Added(self._store_node(block), tsize, size)
@@ -298,15 +314,16 @@ def add_bytes(store: BlockStore | None, data: bytes, cid_version: int = 0) -> Ad
 
 def add_path(store: BlockStore | None, path: str | os.PathLike, cid_version: int = 0,
              progress: Progress | None = None, on_entry: OnEntry | None = None,
-             hidden: bool = False) -> Added:
+             hidden: bool = False, **options) -> Added:
     """Import a file or, recursively, a directory (like `ipfs add -r`).
 
     Dot-files are skipped unless `hidden` (kubo's default). Symlinks inside a directory are
     stored as UnixFS symlinks, not followed. `on_entry(relative path, Added)` is called for
-    every file and directory, children before parents, the root last.
+    every file and directory, children before parents, the root last. `options` are
+    Importer's keyword options (HAMT sharding).
     """
     root = Path(path)
-    with Importer(store, cid_version, progress) as imp:
+    with Importer(store, cid_version, progress, **options) as imp:
         return _add_tree(imp, root, root.name or str(root), on_entry, hidden)
 
 
@@ -336,7 +353,8 @@ def _add_tree(imp: Importer, path: Path, rel: str, on_entry: OnEntry | None,
 
 
 def add_tar(store: BlockStore | None, fileobj: BinaryIO, cid_version: int = 0,
-            progress: Progress | None = None, on_entry: OnEntry | None = None) -> Added:
+            progress: Progress | None = None, on_entry: OnEntry | None = None,
+            **options) -> Added:
     """Import a tar stream (read once, in order) as a directory tree.
 
     With one top-level entry (the usual `tar c mydir`), that entry is the root; otherwise
@@ -344,7 +362,7 @@ def add_tar(store: BlockStore | None, fileobj: BinaryIO, cid_version: int = 0,
     absolute path are refused; devices and fifos are skipped.
     """
     tree: dict = {}
-    with Importer(store, cid_version, progress) as imp:
+    with Importer(store, cid_version, progress, **options) as imp:
         with tarfile.open(fileobj=fileobj, mode="r|*") as tar:
             for member in tar:
                 parts = _member_parts(member.name)

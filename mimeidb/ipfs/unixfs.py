@@ -28,17 +28,23 @@ class Data:
     data: bytes | None = None
     filesize: int | None = None
     blocksizes: list[int] = field(default_factory=list)
+    hash_type: int | None = None
     fanout: int | None = None
 
 
 def encode(kind: Kind, data: bytes | None = None, filesize: int | None = None,
-           blocksizes: list[int] = ()) -> bytes:
+           blocksizes: list[int] = (), hash_type: int | None = None,
+           fanout: int | None = None) -> bytes:
     out = [b"\x08" + varint(kind)]
     if data:
         out.append(b"\x12" + varint(len(data)) + data)
     if filesize is not None:
         out.append(b"\x18" + varint(filesize))
     out.extend(b"\x20" + varint(size) for size in blocksizes)
+    if hash_type is not None:
+        out.append(b"\x28" + varint(hash_type))
+    if fanout is not None:
+        out.append(b"\x30" + varint(fanout))
     return b"".join(out)
 
 
@@ -58,6 +64,8 @@ def decode(buf: bytes) -> Data:
             result.filesize = value
         elif number == 4 and isinstance(value, int):
             result.blocksizes.append(value)
+        elif number == 5 and isinstance(value, int):
+            result.hash_type = value
         elif number == 6 and isinstance(value, int):
             result.fanout = value
     if not seen_type:
