@@ -8,3 +8,4 @@ from mimeidb.commands import zsets  # noqa: F401
 from mimeidb.commands import keys  # noqa: F401
 from mimeidb.commands import functions  # noqa: F401
 from mimeidb.commands import serialize  # noqa: F401
+from mimeidb.commands import streams  # noqa: F401

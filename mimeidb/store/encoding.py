@@ -6,7 +6,8 @@ Within a keyspace every raw key starts with a one-byte kind:
   SCORE  0x03 + u32 len(key) + key + score(8) + member -> b''   (sorted-set order index)
   COUNT  0x00 'n'                             -> u64 number of keys (DBSIZE in O(1))
 The header is type(1) | encoding version(1) | expire-at ms (i64, 0 = none); collections then
-carry their size (u64), lists also head and tail positions (u64 each).
+carry their size (u64), lists also head and tail positions (u64 each), streams their own
+fields after the size (laid out by store/stream_type.py, kept here as opaque bytes).
 These byte values are on disk and inside version snapshots: never change them; bump
 ENCODING_VERSION and migrate instead.
 """
@@ -30,10 +31,11 @@ class KeyType(IntEnum):
     LIST = 3
     SET = 4
     ZSET = 5
+    STREAM = 6
 
 
 TYPE_NAMES = {KeyType.STRING: b"string", KeyType.HASH: b"hash", KeyType.LIST: b"list",
-              KeyType.SET: b"set", KeyType.ZSET: b"zset"}
+              KeyType.SET: b"set", KeyType.ZSET: b"zset", KeyType.STREAM: b"stream"}
 
 HEADER = struct.Struct(">BBq")
 HEADER_SIZE = HEADER.size
@@ -54,7 +56,7 @@ class Meta:
     size: int = 0
     head: int = LIST_START
     tail: int = LIST_START
-    value: bytes = b""
+    value: bytes = b""  # a string's value; a stream's fields after the size
 
     def encode(self) -> bytes:
         header = HEADER.pack(self.type, ENCODING_VERSION, self.expire_ms)
@@ -62,6 +64,8 @@ class Meta:
             return header + self.value
         if self.type == KeyType.LIST:
             return header + LIST_BODY.pack(self.size, self.head, self.tail)
+        if self.type == KeyType.STREAM:
+            return header + U64.pack(self.size) + self.value
         return header + U64.pack(self.size)
 
 
@@ -72,6 +76,9 @@ def decode_meta(raw: bytes) -> Meta:
     if ktype == KeyType.LIST:
         size, head, tail = LIST_BODY.unpack_from(raw, HEADER_SIZE)
         return Meta(KeyType.LIST, expire, size, head, tail)
+    if ktype == KeyType.STREAM:
+        size = U64.unpack_from(raw, HEADER_SIZE)[0]
+        return Meta(KeyType.STREAM, expire, size, value=raw[HEADER_SIZE + 8:])
     return Meta(KeyType(ktype), expire, U64.unpack_from(raw, HEADER_SIZE)[0])
 
 
