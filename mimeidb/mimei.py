@@ -4,6 +4,7 @@ and the bindings of connections to one Mimei version.
 In the `meta` column family:
   b"mimei/" + mid        -> the signed Mimei record block (DAG-CBOR, also in the blockstore)
   b"ns/" + mid + b"/cur" -> 4-byte namespace of the live `cur` keyspace in the `data` family
+  b"ns/" + mid + b"/cur/" + n -> namespace of extra database n (1-15, RESP SELECT n)
   b"mmsid/" + hex        -> (mid, version, user) of an issued mmsid, so mmsids survive restarts
   b"auto/" + mid         -> auto-backup delay in ms (absent: off)
   b"ns-next"             -> the next free namespace number
@@ -24,8 +25,8 @@ from mimeidb.ipfs import cid
 from mimeidb.ipfs.blockstore import RocksBlockStore
 from mimeidb.keys import KeyPair, b64url
 from mimeidb.store import encoding as enc
-from mimeidb.store.db import CF_META, Database
-from mimeidb.store.keyspace import Keyspace, LiveRaw
+from mimeidb.store.db import CF_DATA, CF_META, Database
+from mimeidb.store.keyspace import DIRTY, Keyspace, LiveRaw
 from mimeidb.store.writebuffer import WriteBuffer
 from mimeidb.versions.cbor import cid_text
 from mimeidb.versions.commit import Commit, MimeiRecord
@@ -35,6 +36,7 @@ from mimeidb.versions.mst import MST, NodeCache
 from mimeidb.versions.snapshot import TreeRaw, clear_dirty_in, seal
 from mimeidb.versions.verify import VerificationError, verify_commit
 
+DATABASES = 16  # RESP SELECT 0..15 on a db Mimei's `cur` (Redis's `databases` default)
 DEFAULT_RIGHT = 7276704  # Leither's default right mask, shown by `mimei show`
 CUR = "cur"
 _U32 = struct.Struct(">I")
@@ -140,17 +142,68 @@ class MimeiManager:
         return out
 
     # -- keyspaces -------------------------------------------------------------------
-    def live_keyspace(self, mid: str) -> Keyspace:
-        """The writable `cur` keyspace of a Mimei (one shared object per Mimei)."""
-        ks = self._live.get(mid)
+    # A db Mimei's `cur` has DATABASES live keyspaces (RESP SELECT n). Database 0 is the
+    # Mimei's versioned keyspace: backup seals it, versions and restore are about it. Databases
+    # 1-15 are extra keyspaces of the same Mimei kept in RocksDB (their own namespaces, no
+    # dirty-key log) and are not part of its versions. Each (mid, db) has one Keyspace object
+    # for the node's life; SWAPDB swaps the namespaces under those objects.
+    def live_keyspace(self, mid: str, db: int = 0) -> Keyspace:
+        """The writable `cur` keyspace of a Mimei's database db (one shared object each)."""
+        ks = self._live.get(mid if db == 0 else (mid, db))
         if ks is None:
-            ks = Keyspace(LiveRaw(self.buffer, self._namespace(mid)), name=mid,
+            if not 0 <= db < DATABASES:
+                raise MimeiError("DB index is out of range")
+            ks = Keyspace(self._raw(db, self._namespace(mid, db)),
+                          name=mid if db == 0 else f"{mid}/{db}",
                           on_modified=self._key_modified)
-            self._live[mid] = ks
+            ks.scope = (mid, db)  # type: ignore[attr-defined]  (WATCH/blocking identity)
+            ks.db = db  # type: ignore[attr-defined]
+            ks.mid = mid  # type: ignore[attr-defined]
+            ks.manager = self  # type: ignore[attr-defined]  (its sibling databases)
+            self._live[mid if db == 0 else (mid, db)] = ks
         return ks
+
+    def _raw(self, db: int, ns: bytes) -> LiveRaw:
+        return LiveRaw(self.buffer, ns) if db == 0 else _ExtraRaw(self.buffer, ns)
 
     def live_keyspaces(self) -> list[Keyspace]:
         return list(self._live.values())
+
+    def databases(self, mid: str) -> list[Keyspace]:
+        """The live keyspaces of mid's databases that exist (db 0 first)."""
+        out = [self.live_keyspace(mid)]
+        for db in range(1, DATABASES):
+            if (mid, db) in self._live or self._meta.get(_ns_name(mid, db)) is not None:
+                out.append(self.live_keyspace(mid, db))
+        return out
+
+    def swap_databases(self, mid: str, a: int, b: int) -> None:
+        """SWAPDB: databases a and b of mid's `cur` trade contents (their namespaces). When
+        db 0 takes part, the dirty-key log moves to db 0's new namespace and names every key
+        either side held, so the next backup records the swap."""
+        if a == b:
+            return
+        ks_a, ks_b = self.live_keyspace(mid, a), self.live_keyspace(mid, b)
+        ns_a, ns_b = ks_a.raw.ns, ks_b.raw.ns
+        self.buffer.flush()
+        meta, data = self.db.handle[CF_META], self.db.handle[CF_DATA]
+        batch = self.db.batch()
+        batch.put(_ns_name(mid, a), ns_b, meta)
+        batch.put(_ns_name(mid, b), ns_a, meta)
+        if 0 in (a, b):
+            old0, new0 = (ns_a, ns_b) if a == 0 else (ns_b, ns_a)
+            marks: set[bytes] = set()
+            for ns in (old0, new0):
+                cut = len(ns)
+                for key, _ in self.buffer.scan(CF_DATA, ns, None):
+                    raw = key[cut:]
+                    marks.add(raw[1:] if raw.startswith(DIRTY) else raw)
+            batch.delete_range(old0 + DIRTY, old0 + b"\xff", data)
+            for raw in marks:
+                batch.put(new0 + DIRTY + raw, b"", data)
+        self.db.write(batch, sync=True)
+        ks_a.raw = self._raw(a, ns_b)
+        ks_b.raw = self._raw(b, ns_a)
 
     def version_keyspace(self, mid: str, version: int) -> Keyspace:
         """A read-only keyspace of a db version, read straight from its tree."""
@@ -159,11 +212,14 @@ class MimeiManager:
             commit = self.versions.commit(mid, version)
             tree = MST.load(self.blocks, commit.data, self._tree_cache)
             ks = Keyspace(TreeRaw(tree), name=f"{mid}:{version}")
+            ks.scope = (mid, f"v{version}")  # type: ignore[attr-defined]
+            ks.db = 0  # type: ignore[attr-defined]
+            ks.mid = mid  # type: ignore[attr-defined]
             self._snapshots[(mid, version)] = ks
         return ks
 
-    def _namespace(self, mid: str) -> bytes:
-        name = b"ns/" + mid.encode() + b"/cur"
+    def _namespace(self, mid: str, db: int = 0) -> bytes:
+        name = _ns_name(mid, db)
         ns = self._meta.get(name)
         if ns is None:
             counter = self._meta.get(b"ns-next")
@@ -204,8 +260,7 @@ class MimeiManager:
             else:
                 ks = self.live_keyspace(record.mid)
                 if not writable:
-                    ks = Keyspace(ks.raw, name=record.mid)
-                    ks.readonly = True
+                    ks = readonly_view(ks)
         return Binding(mmsid=token, mid=record.mid, version=version, keyspace=ks,
                        writable=writable, author=record.author, mtype=record.type, user=user)
 
@@ -485,6 +540,31 @@ class MimeiManager:
     def _key_modified(self, ks: Keyspace, key: bytes) -> None:
         for fn in self._listeners:
             fn(ks, key)
+
+
+class _ExtraRaw(LiveRaw):
+    """The namespace of an extra database (1-15): no dirty-key log, no versions."""
+
+    def put(self, raw: bytes, value: bytes) -> None:
+        self.buffer.put(CF_DATA, self.ns + raw, value)
+
+    def delete(self, raw: bytes) -> None:
+        self.buffer.delete(CF_DATA, self.ns + raw)
+
+
+def _ns_name(mid: str, db: int) -> bytes:
+    name = b"ns/" + mid.encode() + b"/cur"
+    return name if db == 0 else name + b"/%d" % db
+
+
+def readonly_view(ks: Keyspace) -> Keyspace:
+    """A read-only Keyspace over a live one (a reader of someone else's `cur`)."""
+    view = Keyspace(ks.raw, name=ks.name)
+    view.readonly = True
+    for attr in ("scope", "db", "mid", "manager"):
+        if hasattr(ks, attr):
+            setattr(view, attr, getattr(ks, attr))
+    return view
 
 
 def _user_keys(raw_keys) -> set[bytes]:

@@ -45,9 +45,16 @@ def echo(ctx, args):
 
 @command("select", 2, f"fast loading stale {_S}", keys=(0, 0, 0), group="connection")
 def select(ctx, args):
-    """Select the logical database: a Mimei has one, database 0."""
-    if to_int(args[0]) != 0:
+    """Select database 0-15 of the bound Mimei's `cur` (a version has only database 0)."""
+    from mimeidb.commands.keys import DATABASES, database
+    index = to_int(args[0])
+    if not 0 <= index < DATABASES:
         raise RedisError(errors.DB_INDEX)
+    if ctx.ks is None:
+        if index != 0:
+            raise RedisError(errors.DB_INDEX)
+        return OK
+    ctx.ks = database(ctx.ks, index)
     return OK
 
 

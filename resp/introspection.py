@@ -13,6 +13,7 @@ from mimeidb.commands.errors import RedisError
 from mimeidb.commands.glob import glob_match
 from mimeidb.commands.replies import OK, Map, SetReply, Simple, Verbatim
 from mimeidb.commands.table import COMMANDS, command
+from resp import config as rconfig
 
 _S = "unbound"
 
@@ -101,8 +102,13 @@ def _section(ctx, name: str) -> list[tuple[str, object]] | None:
     if name == "keyspace":
         if ctx.ks is None:
             return []
-        keys = ctx.ks.count()
-        return [("db0", f"keys={keys},expires=0,avg_ttl=0")] if keys else []
+        from mimeidb.commands.keys import databases
+        out = []
+        for ks in databases(ctx.ks):
+            keys = ks.count()
+            if keys:
+                out.append((f"db{getattr(ks, 'db', 0)}", f"keys={keys},expires=0,avg_ttl=0"))
+        return out
     if name == "mimei":
         b = ctx.binding
         if b is None:
@@ -256,27 +262,6 @@ def command_(ctx, args):
 
 # -- CONFIG ---------------------------------------------------------------------------------
 
-def _set_config(server, name: str, value: bytes) -> None:
-    text = value.decode("utf-8", "replace")
-    if name == "appendfsync":
-        if text.lower() not in ("always", "everysec", "no"):
-            raise RedisError(f"ERR CONFIG SET failed (possibly related to argument '{name}') - "
-                             f"argument(s) must be one of the following: always, everysec, no")
-        server.node.db.appendfsync = text.lower()
-        text = text.lower()
-    elif name in ("maxclients", "timeout", "maxmemory", "proto-max-bulk-len", "lua-time-limit",
-                  "busy-reply-threshold", "hz", "slowlog-log-slower-than", "slowlog-max-len"):
-        try:
-            number = int(text)
-        except ValueError:
-            raise RedisError(f"ERR CONFIG SET failed (possibly related to argument '{name}') - "
-                             f"argument couldn't be parsed into an integer") from None
-        if name == "maxclients" and number < 1:
-            raise RedisError(f"ERR CONFIG SET failed (possibly related to argument '{name}') - "
-                             f"argument must be between 1 and 4294967295 inclusive")
-    server.config[name] = text
-
-
 @command("config", -2, f"admin noscript loading stale {_S}", keys=(0, 0, 0), group="server")
 def config(ctx, args):
     """CONFIG GET/SET/RESETSTAT/REWRITE over the parameters clients probe."""
@@ -287,22 +272,32 @@ def config(ctx, args):
             raise errors.wrong_arity("config|get")
         server.config["appendfsync"] = server.node.db.appendfsync
         out = {}
+        every = rconfig.names()
         for pattern in args[1:]:
             pattern = pattern.lower()
-            for name, value in server.config.items():
-                if name.encode() == pattern or glob_match(pattern, name.encode()):
-                    out[name.encode()] = value.encode()
+            for name in every:
+                raw = name.encode()
+                if raw == pattern or glob_match(pattern, raw):
+                    out[raw] = server.config[rconfig.canonical(name)].encode()
         return Map(out.items())
     if sub == b"SET":
         if len(args) < 3 or len(args) % 2 == 0:
             raise errors.wrong_arity("config|set")
-        pairs = [(args[i].decode("utf-8", "replace").lower(), args[i + 1])
-                 for i in range(1, len(args), 2)]
-        for name, _ in pairs:
-            if name not in server.config:
-                raise RedisError(f"ERR Unknown option or number of arguments for CONFIG SET - '{name}'")
-        for name, value in pairs:
-            _set_config(server, name, value)
+        known = set(rconfig.names())
+        staged: dict[str, str] = {}
+        for i in range(1, len(args), 2):
+            given = args[i].decode("utf-8", "replace").lower()
+            if given not in known:
+                raise RedisError(f"ERR Unknown option or number of arguments for CONFIG SET - "
+                                 f"'{given}'")
+            name = rconfig.canonical(given)
+            if name in staged:
+                raise RedisError(f"ERR CONFIG SET failed (possibly related to argument "
+                                 f"'{given}') - duplicate parameter")
+            staged[name] = rconfig.check(name, args[i + 1], server.config)
+        for name, value in staged.items():
+            server.config[name] = value
+            rconfig.apply(server, name, value)
         return OK
     if sub == b"RESETSTAT" and len(args) == 1:
         server.stats.reset()

@@ -21,6 +21,7 @@ from mimeidb.commands.errors import RedisError
 from mimeidb.commands.replies import Block, Push
 from resp import commands as _session_commands  # noqa: F401  (registers session commands)
 from resp import mm_versions as _mm_versions  # noqa: F401  (registers MM.BACKUP and the other version commands)
+from resp.config import defaults as config_defaults
 from resp.codec import ProtocolError, RequestParser, append, error_bytes
 from resp.pubsub import PubSub
 from resp.session import Session
@@ -46,8 +47,11 @@ class Replies(list):
 
 
 def ks_scope(ks: Any) -> Any:
-    """Identity of a keyspace for WATCH and blocking: its storage namespace when it has one,
-    so two Keyspace objects over the same Mimei are one scope."""
+    """Identity of a keyspace for WATCH and blocking: (mid, db) for a Mimei's keyspaces (so a
+    read-only view and SWAPDB keep it), else its storage namespace or name."""
+    scope = getattr(ks, "scope", None)
+    if scope is not None:
+        return scope
     raw = getattr(ks, "raw", None)
     ns = getattr(raw, "ns", None)
     if ns is not None:
@@ -519,47 +523,10 @@ def _is_loopback(peer: Any) -> bool:
 
 
 def default_config(node: Any, port: int) -> dict[str, str]:
-    """The CONFIG GET parameters clients and tools probe, with Redis's defaults."""
+    """The CONFIG parameters (resp.config), with Redis's defaults and this node's values."""
     cfg = getattr(node, "config", None)
-    return {
-        "maxclients": str(getattr(cfg, "maxclients", 10000)),
-        "port": str(port),
-        "bind": "* -::*",
-        "databases": "1",
-        "save": "",
-        "appendonly": "yes",
-        "appendfsync": node.db.appendfsync,
-        "timeout": "0",
-        "tcp-keepalive": "300",
-        "maxmemory": "0",
-        "maxmemory-policy": "noeviction",
-        "proto-max-bulk-len": str(512 * 1024 * 1024),
-        "client-query-buffer-limit": str(1024 * 1024 * 1024),
-        "client-output-buffer-limit": "normal 0 0 0 slave 268435456 67108864 60 "
-                                      "pubsub 33554432 8388608 60",
-        "lua-time-limit": "5000",
-        "busy-reply-threshold": "5000",
-        "protected-mode": "yes",
-        "requirepass": "",
-        "notify-keyspace-events": "",
-        "hz": "10",
-        "slowlog-log-slower-than": "10000",
-        "slowlog-max-len": "128",
-        "latency-tracking": "no",
-        "io-threads": "1",
-        "cluster-enabled": "no",
-        "loglevel": "notice",
-        "dir": str(getattr(node.db, "path", "")),
-        "dbfilename": "",
-        "list-max-listpack-size": "-2",
-        "hash-max-listpack-entries": "128",
-        "set-max-intset-entries": "512",
-        "zset-max-listpack-entries": "128",
-        "lfu-log-factor": "10",
-        "lfu-decay-time": "1",
-        "activerehashing": "yes",
-        "lazyfree-lazy-user-del": "no",
-    }
+    return config_defaults(port, getattr(cfg, "maxclients", 10000), node.db.appendfsync,
+                           str(getattr(node.db, "path", "")))
 
 
 class RespListener(asyncio.AbstractServer):

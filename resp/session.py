@@ -74,6 +74,11 @@ class Session:
         self.authenticated = True
 
     @property
+    def db(self) -> int:
+        """The selected database (SELECT n) of the bound Mimei."""
+        return getattr(self.ks, "db", 0)
+
+    @property
     def scope(self) -> Any:
         """Pub/sub channels and WATCH keys are scoped to the bound Mimei."""
         return None if self.binding is None else self.binding.mid
@@ -120,7 +125,7 @@ class Session:
         multi = -1 if self.multi is None else len(self.multi)
         return (f"id={self.id} addr={self.addr} laddr={self.laddr} fd={self.fd} "
                 f"name={self.name.decode('utf-8', 'replace')} age={int(now - self.created)} "
-                f"idle={int(now - self.last_active)} flags={self.flags()} db=0 "
+                f"idle={int(now - self.last_active)} flags={self.flags()} db={self.db} "
                 f"sub={len(self.channels)} psub={len(self.patterns)} "
                 f"ssub={len(self.shard_channels)} multi={multi} qbuf={qbuf} "
                 f"qbuf-free={max(0, 20474 - qbuf)} argv-mem=0 multi-mem=0 rbs=1024 rbp=0 "

@@ -90,7 +90,8 @@ def test_inline_and_errors(port):
     assert raw(port, b"*3000000000\r\n") == b"-ERR Protocol error: invalid multibulk length\r\n"
     assert raw(port, b"nosuch a b\r\n").startswith(b"-ERR unknown command 'nosuch'")
     assert raw(port, b"get\r\n") == b"-ERR wrong number of arguments for 'get' command\r\n"
-    assert raw(port, b"select 1\r\nselect 0\r\n") == b"-ERR DB index is out of range\r\n+OK\r\n"
+    assert raw(port, b"select 16\r\nselect 1\r\nselect 0\r\n") == \
+        b"-ERR DB index is out of range\r\n+OK\r\n+OK\r\n"
 
 
 def test_garbage_never_kills_server(port, r):
@@ -232,7 +233,7 @@ def test_asyncio_client(port):
 def test_info_command_config(r):
     info = r.info()
     assert info["role"] == "master" and "mid" in info and "connected_clients" in info
-    assert r.config_get("databases") == {"databases": "1"}
+    assert r.config_get("databases") == {"databases": "16"}
     assert r.config_get("nosuchparam") == {}
     assert r.command_count() > 50
     assert raw(r.connection_pool.connection_kwargs["port"], b"COMMAND INFO get\r\n").startswith(
@@ -262,3 +263,84 @@ def test_redis_cli(port):
     out = subprocess.run(["redis-cli", "-p", str(port), "-3", "get", "cli"],
                          capture_output=True, text=True, timeout=10).stdout
     assert out.strip() == "v"
+
+
+def test_select_databases(port):
+    """SELECT 0-15: each database of the bound Mimei is its own keyspace; MOVE, COPY DB,
+    SWAPDB, FLUSHDB/FLUSHALL and WATCH respect them."""
+    a = redis.Redis(port=port, protocol=2, db=9)
+    b = redis.Redis(port=port, protocol=2, db=10)
+    a.flushall()
+    a.set("k", "nine")
+    b.set("k", "ten")
+    assert a.get("k") == b"nine" and b.get("k") == b"ten"
+    assert a.dbsize() == 1 and b.dbsize() == 1
+    info = a.info("keyspace")
+    assert "db9" in info and "db10" in info and "db0" not in info
+    assert a.client_info()["db"] == 9
+    a.set("m", "moved")
+    assert a.move("m", 10) is True and a.exists("m") == 0 and b.get("m") == b"moved"
+    a.set("m", "again")
+    assert a.move("m", 10) is False
+    with pytest.raises(redis.ResponseError, match="same"):
+        a.move("m", 9)
+    assert a.copy("m", "c", destination_db=10) is True and b.get("c") == b"again"
+    # WATCH is per database: a write in db 10 leaves a watch on db 9's key alone
+    p = a.pipeline()
+    p.watch("k")
+    b.set("k", "ten-2")
+    p.multi()
+    p.get("k")
+    assert p.execute() == [b"nine"]
+    # SWAPDB swaps contents; a watch on a swapped key fails
+    p = a.pipeline()
+    p.watch("k")
+    assert a.swapdb(9, 10) is True
+    p.multi()
+    p.get("k")
+    with pytest.raises(redis.WatchError):
+        p.execute()
+    assert a.get("k") == b"ten-2" and b.get("k") == b"nine"
+    # SWAPDB with db 0 survives a backup of the versioned keyspace
+    z = redis.Redis(port=port, protocol=2, db=0)
+    z.flushdb()
+    z.set("zero", "0")
+    assert a.swapdb(0, 9) is True
+    assert z.get("k") == b"ten-2" and z.get("zero") is None and a.get("zero") == b"0"
+    a.swapdb(0, 9)
+    assert z.get("zero") == b"0"
+    b.flushdb()
+    assert b.dbsize() == 0 and a.dbsize() > 0
+    a.flushall()
+    assert a.dbsize() == 0 and z.dbsize() == 0
+    with pytest.raises(redis.ResponseError, match="out of range"):
+        a.execute_command("SELECT", 16)
+    for c in (a, b, z):
+        c.close()
+
+
+def test_swapdb_with_db0_is_versioned(port):
+    """Databases 1-15 are not part of versions; SWAPDB with db 0 is recorded by the next backup."""
+    z = redis.Redis(port=port, protocol=2, db=0)
+    n = redis.Redis(port=port, protocol=2, db=9)
+    z.flushall()
+    z.set("a", "1")
+    z.set("b", "2")
+    v1 = z.execute_command("MM.BACKUP")
+    n.set("c", "3")
+    assert z.execute_command("MM.BACKUP") == v1  # db 9 writes are not a change of the Mimei
+    z.swapdb(0, 9)
+    v2 = z.execute_command("MM.BACKUP")
+    assert v2 == v1 + 1
+    diff = z.execute_command("MM.DIFF", v1, v2)
+    diff = dict(zip(diff[::2], diff[1::2])) if isinstance(diff, list) else diff
+    assert diff[b"added"] == [b"c"] and sorted(diff[b"removed"]) == [b"a", b"b"]
+    assert sorted(n.keys()) == [b"a", b"b"]
+    z.swapdb(9, 0)
+    v3 = z.execute_command("MM.BACKUP")
+    diff = z.execute_command("MM.DIFF", v2, v3)
+    diff = dict(zip(diff[::2], diff[1::2])) if isinstance(diff, list) else diff
+    assert sorted(diff[b"added"]) == [b"a", b"b"] and diff[b"removed"] == [b"c"]
+    z.flushall()
+    z.close()
+    n.close()

@@ -28,12 +28,14 @@ FREQ_UNTRACKED = ("ERR An LFU maxmemory policy is not selected, access frequency
 NX_INCOMPATIBLE = "ERR NX and XX, GT or LT options at the same time are not compatible"
 GT_LT_INCOMPATIBLE = "ERR GT and LT options at the same time are not compatible"
 
-# Encoding thresholds: Redis 7.2 defaults (hash-max-listpack-entries/-value,
-# set-max-intset-entries, set-max-listpack-*, zset-max-listpack-*, list-max-listpack-size -2).
-LISTPACK_ENTRIES = 128
-LISTPACK_VALUE = 64
-INTSET_ENTRIES = 512
-LIST_LISTPACK_BYTES = 8192
+# Encoding thresholds OBJECT ENCODING reports against: Redis 7.2 defaults, changed by CONFIG SET
+# (the RESP face writes this dict; the ziplist names are aliases of the listpack ones).
+ENCODING_CONFIG: dict[str, int] = {
+    "hash-max-listpack-entries": 128, "hash-max-listpack-value": 64,
+    "set-max-intset-entries": 512, "set-max-listpack-entries": 128,
+    "set-max-listpack-value": 64, "zset-max-listpack-entries": 128,
+    "zset-max-listpack-value": 64, "list-max-listpack-size": -2,
+}
 EMBSTR_LIMIT = 44           # OBJ_ENCODING_EMBSTR_SIZE_LIMIT
 SHARED_INTEGERS = 10000     # OBJ_SHARED_INTEGERS: their refcount reads as INT_MAX
 SHARED_REFCOUNT = 2147483647
@@ -85,23 +87,132 @@ def dbsize(ctx, args):
     return ctx.ks.count()
 
 
-def _flush(ctx, args):
+def _flush_args(args) -> None:
     if args and (len(args) > 1 or upper(args[0]) not in (b"SYNC", b"ASYNC")):
         raise RedisError(errors.SYNTAX)
-    ctx.ks.flush_all()
-    return OK
 
 
 @command("flushdb", -1, "write", keys=(0, 0, 0), group="server")
 def flushdb(ctx, args):
-    """Remove every key of the bound Mimei."""
-    return _flush(ctx, args)
+    """Remove every key of the selected database of the bound Mimei."""
+    _flush_args(args)
+    ctx.ks.flush_all()
+    return OK
 
 
 @command("flushall", -1, "write", keys=(0, 0, 0), group="server")
 def flushall(ctx, args):
-    """Remove every key of the bound Mimei (never of other Mimei)."""
-    return _flush(ctx, args)
+    """Remove every key of every database of the bound Mimei (never of other Mimei)."""
+    _flush_args(args)
+    for ks in databases(ctx.ks):
+        ks.flush_all()
+    return OK
+
+
+# -- databases (SELECT n): the live keyspaces of one Mimei's `cur` ------------------------------
+
+DATABASES = 16
+
+
+def db_index(raw: bytes) -> int:
+    """A database number argument: an integer, 0 <= n < 16."""
+    index = to_int(raw)
+    if not 0 <= index < DATABASES:
+        raise RedisError(errors.DB_INDEX)
+    return index
+
+
+def database(ks: Keyspace, index: int) -> Keyspace:
+    """Database `index` of the Mimei ks belongs to (a read-only view if ks is read-only).
+    A version's keyspace has only database 0."""
+    if index == getattr(ks, "db", 0):
+        return ks
+    manager = getattr(ks, "manager", None)
+    if manager is None or not 0 <= index < DATABASES:
+        raise RedisError(errors.DB_INDEX)
+    other = manager.live_keyspace(ks.mid, index)
+    if ks.readonly:
+        from mimeidb.mimei import readonly_view
+        other = readonly_view(other)
+    return other
+
+
+def databases(ks: Keyspace) -> list[Keyspace]:
+    """Every existing database of ks's Mimei (just ks for a version)."""
+    manager = getattr(ks, "manager", None)
+    if manager is None:
+        return [ks]
+    found = manager.databases(ks.mid)
+    if ks.readonly:
+        from mimeidb.mimei import readonly_view
+        found = [readonly_view(other) for other in found]
+    return found
+
+
+def copy_across(src_ks: Keyspace, dst_ks: Keyspace, src: bytes, dst: bytes) -> bool:
+    """Copy src (value, sub-entries, expiry) of src_ks to dst of dst_ks, replacing dst."""
+    if src_ks is dst_ks:
+        return src_ks.copy_key(src, dst)
+    meta = src_ks.meta(src)
+    if meta is None:
+        return False
+    dst_ks.check_writable()
+    old = dst_ks.meta(dst)
+    if old is not None:
+        dst_ks._remove(dst, old)
+    copy = enc.decode_meta(meta.encode())
+    for make_prefix in (enc.sub_prefix, enc.score_prefix):
+        src_prefix, dst_prefix = make_prefix(src), make_prefix(dst)
+        cut = len(src_prefix)
+        for raw, value in list(src_ks.raw.scan(src_prefix)):
+            dst_ks.raw.put(dst_prefix + raw[cut:], value)
+    dst_ks.put_meta(dst, copy, None)
+    dst_ks.modified(dst)
+    return True
+
+
+@command("move", 3, "write fast", keys=(1, 1, 1))
+def move(ctx, args):
+    """Move a key to another database of the bound Mimei: 1, or 0 if absent or taken there."""
+    ks = ctx.ks
+    index = to_int(args[1])
+    target = database(ks, index)
+    if target is ks:
+        raise RedisError(SAME_OBJECT)
+    ks.check_writable()
+    key = args[0]
+    if ks.meta(key) is None or target.meta(key) is not None:
+        return 0
+    copy_across(ks, target, key, key)
+    ks.delete(key)
+    return 1
+
+
+@command("swapdb", 3, "write fast", keys=(0, 0, 0), group="server")
+def swapdb(ctx, args):
+    """Swap two databases of the bound Mimei: clients on either see the other's keys."""
+    try:
+        a = to_int(args[0])
+    except RedisError:
+        raise RedisError("ERR invalid first DB index") from None
+    try:
+        b = to_int(args[1])
+    except RedisError:
+        raise RedisError("ERR invalid second DB index") from None
+    ks = ctx.ks
+    ks.check_writable()
+    first, second = database(ks, a), database(ks, b)
+    if first is second or a == b:
+        return OK
+    manager = ks.manager
+    before = {key for key, _ in first.keys()} | {key for key, _ in second.keys()}
+    manager.swap_databases(ks.mid, a, b)
+    # Like Redis's touchAllWatchedKeysInDb and scanDatabaseForReadyKeys: every key that exists
+    # in either database is signalled in both (WATCH fails, blocked clients retry).
+    for key in sorted(before):
+        first.modified(key)
+        second.modified(key)
+    return OK
 
 
 # -- iteration -------------------------------------------------------------------------------
@@ -234,8 +345,9 @@ def renamenx(ctx, args):
 
 @command("copy", -3, "write denyoom", keys=(1, 2, 1))
 def copy(ctx, args):
-    """Copy a key's value and expiry to another key: COPY src dst [DB 0] [REPLACE]."""
+    """Copy a key's value and expiry to another key: COPY src dst [DB n] [REPLACE]."""
     ks = ctx.ks
+    target = ks
     src, dst = args[0], args[1]
     replace = False
     i = 2
@@ -244,19 +356,19 @@ def copy(ctx, args):
         if opt == b"REPLACE":
             replace = True
         elif opt == b"DB" and i + 1 < len(args):
-            if to_int(args[i + 1]) != 0:  # a Mimei has one keyspace: only db 0 exists
-                raise RedisError(errors.DB_INDEX)
+            target = database(ks, to_int(args[i + 1]))
             i += 1
         else:
             raise RedisError(errors.SYNTAX)
         i += 1
-    if src == dst:
+    if src == dst and target is ks:
         raise RedisError(SAME_OBJECT)
     if ks.meta(src) is None:
         return 0
-    if ks.meta(dst) is not None and not replace:
+    target.check_writable()
+    if target.meta(dst) is not None and not replace:
         return 0
-    ks.copy_key(src, dst)
+    copy_across(ks, target, src, dst)
     return 1
 
 
@@ -437,28 +549,39 @@ def encoding_name(ks: Keyspace, key: bytes, meta: Meta) -> bytes:
         if len(value) <= 20 and _is_long(value):
             return b"int"
         return b"embstr" if len(value) <= EMBSTR_LIMIT else b"raw"
+    cfg = ENCODING_CONFIG
     if meta.type == KeyType.LIST:
-        if meta.size > LIST_LISTPACK_BYTES // 2:
+        limit = cfg["list-max-listpack-size"]
+        if limit > 0:
+            return b"quicklist" if meta.size > limit else b"listpack"
+        max_bytes = 4096 << min(max(-limit, 1), 5) - 1
+        if meta.size > max_bytes // 2:
             return b"quicklist"
         total = 6
         for _, value in ks.entries(key):
             total += len(value) + 2
-            if total > LIST_LISTPACK_BYTES:
+            if total > max_bytes:
                 return b"quicklist"
         return b"listpack"
     if meta.type == KeyType.SET:
-        if meta.size <= INTSET_ENTRIES:
+        entries, value_max = cfg["set-max-listpack-entries"], cfg["set-max-listpack-value"]
+        if meta.size <= max(cfg["set-max-intset-entries"], entries):
             members = [member for member, _ in ks.entries(key)]
-            if all(_is_long(member) for member in members):
+            if meta.size <= cfg["set-max-intset-entries"] and all(_is_long(m) for m in members):
                 return b"intset"
-            if meta.size <= LISTPACK_ENTRIES and all(len(m) <= LISTPACK_VALUE for m in members):
+            if meta.size <= entries and all(len(m) <= value_max for m in members):
                 return b"listpack"
         return b"hashtable"
-    big = b"hashtable" if meta.type == KeyType.HASH else b"skiplist"
-    if meta.size > LISTPACK_ENTRIES:
+    if meta.type == KeyType.HASH:
+        big, entries, value_max = (b"hashtable", cfg["hash-max-listpack-entries"],
+                                   cfg["hash-max-listpack-value"])
+    else:
+        big, entries, value_max = (b"skiplist", cfg["zset-max-listpack-entries"],
+                                   cfg["zset-max-listpack-value"])
+    if meta.size > entries:
         return big
     for sub, value in ks.entries(key):
-        if len(sub) > LISTPACK_VALUE or (meta.type == KeyType.HASH and len(value) > LISTPACK_VALUE):
+        if len(sub) > value_max or (meta.type == KeyType.HASH and len(value) > value_max):
             return big
     return b"listpack"
 
