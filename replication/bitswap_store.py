@@ -6,7 +6,8 @@ against its CID's hash here, before it is stored (libp2p checks too; we do not r
 
 NetworkBlockStore: wraps the node's RocksBlockStore. A `get` that misses locally, called from a
 worker thread while peers are connected, asks them over bitswap (`ipfs cat/get` of a CID not
-held locally). On the asyncio loop thread it never blocks: a miss stays a miss there.
+held locally) and then fetches the whole DAG under that block, since later reads may run on the
+event loop. On the asyncio loop thread it never blocks: a miss stays a miss there.
 """
 from __future__ import annotations
 
@@ -96,6 +97,9 @@ class NetworkBlockStore:
         if not self.local.has(cid):
             self.local.put(cid, data)
         self.fetched += 1
+        # the readers that follow (e.g. the gateway streaming a file) run on the event loop and
+        # cannot wait for the network: bring the whole DAG under this block now
+        self.fetched += self.engine.fetch_dag_blocking(cid, data, FETCH_TIMEOUT_S)
         return data
 
     def has(self, cid: bytes) -> bool:
