@@ -172,3 +172,164 @@ def bitop(ctx, args):
             result ^= number
     _store(ks, args[1], result.to_bytes(size, "big"), ks.meta(args[1]), keep_ttl=False)
     return size
+
+
+# -- BITFIELD ----------------------------------------------------------------------------
+BITFIELD_TYPE = ("ERR Invalid bitfield type. Use something like i16 u8. Note that u64 is not "
+                 "supported but i64 is.")
+BITFIELD_RO_WRITE = "ERR BITFIELD_RO only supports the GET subcommand"
+_OVERFLOWS = {b"WRAP", b"SAT", b"FAIL"}
+
+
+def _field_type(raw: bytes) -> tuple[bool, int]:
+    """i1..i64 or u1..u63 (lowercase, as Redis reads it) -> (signed, bits)."""
+    signed = raw[:1] == b"i"
+    if not signed and raw[:1] != b"u":
+        raise RedisError(BITFIELD_TYPE)
+    bits = to_int(raw[1:], BITFIELD_TYPE)
+    if bits < 1 or bits > (64 if signed else 63):
+        raise RedisError(BITFIELD_TYPE)
+    return signed, bits
+
+
+def _field_offset(raw: bytes, bits: int) -> int:
+    """A bit offset; `#n` means the n-th field of this width."""
+    hashed = raw[:1] == b"#"
+    offset = to_int(raw[1:] if hashed else raw, BIT_OFFSET)
+    if hashed:
+        offset *= bits
+    if offset < 0 or (offset >> 3) >= MAX_STRING:
+        raise RedisError(BIT_OFFSET)
+    return offset
+
+
+def _read_field(data: bytearray, offset: int, bits: int, signed: bool) -> int:
+    first, last = offset >> 3, (offset + bits - 1) >> 3
+    chunk = bytes(data[first:last + 1]).ljust(last + 1 - first, b"\0")
+    value = int.from_bytes(chunk, "big") >> (7 - ((offset + bits - 1) & 7))
+    value &= (1 << bits) - 1
+    if signed and value >> (bits - 1):
+        value -= 1 << bits
+    return value
+
+
+def _write_field(data: bytearray, offset: int, bits: int, value: int) -> None:
+    first, last = offset >> 3, (offset + bits - 1) >> 3
+    width = (last + 1 - first) * 8
+    shift = 7 - ((offset + bits - 1) & 7)
+    mask = ((1 << bits) - 1) << shift
+    current = int.from_bytes(data[first:last + 1], "big")
+    current = (current & ~mask) | ((value << shift) & mask)
+    data[first:last + 1] = current.to_bytes(width // 8, "big")
+
+
+def _i64(value: int) -> int:
+    """value as C's int64_t after wrapping (Redis computes its limits in int64)."""
+    value &= (1 << 64) - 1
+    return value - (1 << 64) if value >> 63 else value
+
+
+def _fit(value: int, incr: int, bits: int, signed: bool, overflow: bytes) -> int | None:
+    """value + incr brought into the field's range by the OVERFLOW rule (None: FAIL refuses).
+    Which way a value overflows follows Redis's checks, int64 wraparound included: SAT of
+    `SET i63 <below the minimum>` saturates to the maximum, as Redis does."""
+    if signed:
+        high = (1 << (bits - 1)) - 1
+        low = -high - 1
+        max_incr, min_incr = _i64(high - value), _i64(low - value)
+        if value > high or (bits != 64 and incr > max_incr) or \
+                (value >= 0 and incr > 0 and incr > max_incr):
+            limit = high
+        elif value < low or (bits != 64 and incr < min_incr) or \
+                (value < 0 and incr < 0 and incr < min_incr):
+            limit = low
+        else:
+            return value + incr
+    else:
+        high, low = (1 << bits) - 1, 0
+        max_incr, min_incr = _i64(high - value), _i64(-value)
+        if value > high or (incr > 0 and incr > max_incr):
+            limit = high
+        elif incr < 0 and incr < min_incr:
+            limit = low
+        else:
+            return value + incr
+    if overflow == b"FAIL":
+        return None
+    if overflow == b"SAT":
+        return limit
+    wrapped = (value + incr) & ((1 << bits) - 1)
+    if signed and wrapped >> (bits - 1):
+        wrapped -= 1 << bits
+    return wrapped
+
+
+def _bitfield(ctx, args, readonly_command: bool):
+    ops = []
+    overflow = b"WRAP"
+    writes = False
+    highest = 0
+    i = 1
+    while i < len(args):
+        sub = upper(args[i])
+        left = len(args) - i - 1
+        if sub == b"OVERFLOW" and left >= 1:
+            overflow = upper(args[i + 1])
+            if overflow not in _OVERFLOWS:
+                raise RedisError("ERR Invalid OVERFLOW type specified")
+            i += 2
+            continue
+        if not ((sub == b"GET" and left >= 2) or (sub in (b"SET", b"INCRBY") and left >= 3)):
+            raise RedisError(errors.SYNTAX)
+        signed, bits = _field_type(args[i + 1])
+        offset = _field_offset(args[i + 2], bits)
+        number = 0
+        if sub != b"GET":
+            writes = True
+            highest = max(highest, offset + bits - 1)
+            number = to_int(args[i + 3])
+        ops.append((sub, signed, bits, offset, number, overflow))
+        i += 3 if sub == b"GET" else 4
+    ks = ctx.ks
+    if not writes:
+        old, value = _string(ks, args[0])
+        data = bytearray(value or b"")
+        return [_read_field(data, offset, bits, signed) for _, signed, bits, offset, _, _ in ops]
+    if readonly_command:
+        raise RedisError(BITFIELD_RO_WRITE)
+    old, value = _string(ks, args[0])
+    ks.check_writable()
+    data = bytearray(value or b"")
+    need = (highest >> 3) + 1
+    if len(data) < need:
+        data.extend(b"\0" * (need - len(data)))
+    out = []
+    for sub, signed, bits, offset, number, rule in ops:
+        current = _read_field(data, offset, bits, signed)
+        if sub == b"GET":
+            out.append(current)
+            continue
+        if sub == b"INCRBY":
+            fitted = _fit(current, number, bits, signed, rule)
+        else:  # SET checks the value itself; unsigned fields read it as a uint64
+            fitted = _fit(number if signed else number % (1 << 64), 0, bits, signed, rule)
+        if fitted is None:
+            out.append(None)
+            continue
+        _write_field(data, offset, bits, fitted)
+        out.append(current if sub == b"SET" else fitted)
+    if value is None or bytes(data) != value:
+        _store(ks, args[0], bytes(data), old)
+    return out
+
+
+@command("bitfield", -2, "write denyoom", group="bitmap")
+def bitfield(ctx, args):
+    """Integer fields of any width at any bit offset: GET/SET/INCRBY with OVERFLOW control."""
+    return _bitfield(ctx, args, readonly_command=False)
+
+
+@command("bitfield_ro", -2, "readonly fast", group="bitmap")
+def bitfield_ro(ctx, args):
+    """BITFIELD restricted to GET."""
+    return _bitfield(ctx, args, readonly_command=True)
