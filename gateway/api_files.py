@@ -56,9 +56,12 @@ async def add(request: web.Request) -> web.Response:
     def on_entry(path: str, added: importer.Added) -> None:
         entries.append({"name": path, "cid": cids.format(added.cid), "size": added.size})
 
-    async with request.app[GC_LOCK]:
-        root, commit = await _run(lambda: files.add(node.mimei, mid, body, version, as_tar,
-                                                    request.query.get("memo", ""), on_entry))
+    try:
+        async with request.app[GC_LOCK]:
+            root, commit = await _run(lambda: files.add(node.mimei, mid, body, version, as_tar,
+                                                        request.query.get("memo", ""), on_entry))
+    finally:
+        body.stop()
     name = request.query.get("name", "") or (entries[-1]["name"] if entries else "")
     return json_response({**_reply(mid, root.cid, commit), "name": name, "size": root.size,
                           "entries": entries})

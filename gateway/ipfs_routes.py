@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import asyncio
 import codecs
+import collections
 import html
 import io
 import mimetypes
+import threading
 from typing import Any, Awaitable, Callable
 from urllib.parse import quote
 
@@ -32,6 +34,8 @@ from mimeidb.ipfs.exporter import BlockMissing
 CACHE_IMMUTABLE = "public, max-age=29030400, immutable"
 MAX_BLOCK = 4 << 20           # block/put limit, as kubo's bitswap max block size
 STREAM_CHUNK = 256 << 10
+UPLOAD_PREFETCH = 16 << 20   # upload bytes read ahead of the importer
+PUMP_READ = 1 << 20
 GC_LOCK = web.AppKey("ipfs_gc_lock", asyncio.Lock)
 
 _MAGIC = [
@@ -312,30 +316,100 @@ def _cid_version(request: web.Request) -> int:
 
 
 class _BodyReader(io.RawIOBase):
-    """A blocking file view of a request body, for importers running in a worker thread."""
+    """A blocking file view of a request body, for importers running in a worker thread.
 
-    def __init__(self, request: web.Request, loop: asyncio.AbstractEventLoop) -> None:
+    A pump task on the event loop reads the body ahead (up to UPLOAD_PREFETCH bytes) while
+    the importer hashes and stores what came before, so the network transfer and the import
+    overlap instead of taking turns; the worker takes bytes from the buffer without a hop to
+    the loop per read (tarfile reads 10 KiB at a time). Call `stop()` on the loop when the
+    handler is done, whatever happened.
+    """
+
+    def __init__(self, request: web.Request, loop: asyncio.AbstractEventLoop,
+                 limit: int = UPLOAD_PREFETCH) -> None:
         self._content = request.content
         self._loop = loop
+        self._limit = limit
+        self._cond = threading.Condition()
+        self._chunks: collections.deque[bytes] = collections.deque()
+        self._pos = 0               # bytes of _chunks[0] already taken
+        self._buffered = 0          # bytes in _chunks not yet taken
+        self._eof = False
+        self._error: BaseException | None = None
+        self._room = asyncio.Event()
+        self._room.set()
+        self._task = loop.create_task(self._pump())
+
+    async def _pump(self) -> None:
+        try:
+            while True:
+                with self._cond:
+                    full = self._buffered >= self._limit
+                    if full:
+                        self._room.clear()
+                if full:
+                    await self._room.wait()
+                    continue
+                data = await self._content.read(PUMP_READ)
+                with self._cond:
+                    if data:
+                        self._chunks.append(data)
+                        self._buffered += len(data)
+                    else:
+                        self._eof = True
+                    self._cond.notify_all()
+                if not data:
+                    return
+        except asyncio.CancelledError:
+            self._fail(ConnectionError("upload interrupted"))
+            raise
+        except Exception as exc:  # a broken or malformed body: the reader raises it
+            self._fail(exc)
+
+    def _fail(self, exc: BaseException) -> None:
+        with self._cond:
+            if self._error is None:
+                self._error = exc
+            self._cond.notify_all()
+
+    def stop(self) -> None:
+        """End the pump (on the loop thread); a reader still waiting gets an error."""
+        if not self._task.done():
+            self._task.cancel()
 
     def readable(self) -> bool:
         return True
 
     def read(self, n: int = -1) -> bytes:
-        """Up to n bytes, fewer only at the end of the body: the importer asks for whole chunks,
-        and one hop to the event loop per chunk (not per network read) keeps uploads fast."""
-        coro = self._fill(n if n and n > 0 else STREAM_CHUNK)
-        return asyncio.run_coroutine_threadsafe(coro, self._loop).result()
-
-    async def _fill(self, n: int) -> bytes:
-        first = await self._content.read(n)
-        if len(first) == n or not first:
-            return first
-        parts, got = [first], len(first)
-        while got < n and (more := await self._content.read(n - got)):
-            parts.append(more)
-            got += len(more)
-        return b"".join(parts)
+        """Up to n bytes, fewer only at the end of the body (all of it for n < 0)."""
+        if n is None or n < 0:
+            parts = []
+            while chunk := self.read(1 << 20):
+                parts.append(chunk)
+            return b"".join(parts)
+        with self._cond:
+            while self._buffered < n and not self._eof and self._error is None:
+                self._cond.wait()
+            if self._error is not None and self._buffered < n:
+                raise self._error
+            parts = []
+            need = min(n, self._buffered)
+            self._buffered -= need
+            while need:
+                chunk = self._chunks[0]
+                avail = len(chunk) - self._pos
+                if avail <= need:
+                    parts.append(chunk[self._pos:] if self._pos else chunk)
+                    self._chunks.popleft()
+                    self._pos = 0
+                    need -= avail
+                else:
+                    parts.append(chunk[self._pos:self._pos + need])
+                    self._pos += need
+                    need = 0
+            if not self._room.is_set() and self._buffered < self._limit:
+                self._loop.call_soon_threadsafe(self._room.set)
+        return parts[0] if len(parts) == 1 else b"".join(parts)
 
     def readinto(self, buffer) -> int:
         data = self.read(len(buffer))
@@ -367,8 +441,11 @@ async def api_add(request: web.Request) -> web.Response:
             pins.pin_written(node.db, root.cid)
         return root
 
-    async with request.app[GC_LOCK]:  # GC must not see half-imported, unpinned DAGs
-        root = await _run(work)
+    try:
+        async with request.app[GC_LOCK]:  # GC must not see half-imported, unpinned DAGs
+            root = await _run(work)
+    finally:
+        body.stop()
     return json_response({"cid": cids.format(root.cid), "name": name or (entries[-1]["name"] if entries else ""),
                           "size": root.size, "entries": entries})
 
@@ -497,7 +574,10 @@ async def api_dag_import(request: web.Request) -> web.Response:
                 pins.pin_add(node.db, node.blocks, root)
         return roots, count
 
-    async with request.app[GC_LOCK]:
-        roots, count = await _run(work)
+    try:
+        async with request.app[GC_LOCK]:
+            roots, count = await _run(work)
+    finally:
+        body.stop()
     return json_response({"roots": [cids.format(r) for r in roots], "blocks": count,
                           "pinned": pin_roots})

@@ -6,7 +6,6 @@ version and reads it through the IPFS read routes, so files of any size stream.
 """
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
@@ -67,9 +66,7 @@ def cmd_add(args, ctx) -> int:
                              data=progress.wrap(ipfs_cmd.tar_stream(path, args.hidden)))
     else:
         with (sys.stdin.buffer if stdin else open(path, "rb")) as f:
-            progress = ipfs_cmd._Progress(None if stdin else os.fstat(f.fileno()).st_size)
-            reply = ctx.api.call("POST", API + "add", params=params,
-                                 data=progress.wrap(ipfs_cmd._file_chunks(f)))
+            reply = ipfs_cmd.upload_file(ctx, API + "add", params, f, stdin)
     ctx.emit(reply, f"add /ipfs/{reply['cid']} {reply['size']}", f"MiMeiAdd cid= /ipfs/{reply['cid']}",
              f"MiMeiAdd ver= {reply['version']}")
     return 0

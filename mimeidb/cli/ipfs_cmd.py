@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+import stat
 import tarfile
 import time
 from pathlib import Path
@@ -128,6 +129,22 @@ class _Progress:
         self.finish()
 
 
+def upload_file(ctx, path: str, params: dict, f: BinaryIO, stdin: bool) -> dict:
+    """POST a file: a regular file goes with Content-Length by sendfile(2), a pipe chunked."""
+    size = None
+    if not stdin:
+        try:
+            size = os.fstat(f.fileno()).st_size
+        except (OSError, ValueError):
+            size = None
+    progress = _Progress(size)
+    if size is not None and stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+        reply = ctx.api.call("POST", path, params=params, data=f, progress=progress)
+        progress.finish()
+        return reply
+    return ctx.api.call("POST", path, params=params, data=progress.wrap(_file_chunks(f)))
+
+
 def _file_chunks(f: BinaryIO) -> Iterator[bytes]:
     while chunk := f.read(CHUNK):
         yield chunk
@@ -197,8 +214,7 @@ def cmd_add(args, ctx) -> int:
             reply = ctx.api.call("POST", API + "add", params=params, data=body)
         else:
             with (sys.stdin.buffer if stdin else open(path, "rb")) as f:
-                progress = _Progress(None if stdin else os.fstat(f.fileno()).st_size)
-                reply = ctx.api.call("POST", API + "add", params=params, data=progress.wrap(_file_chunks(f)))
+                reply = upload_file(ctx, API + "add", params, f, stdin)
     lines = [reply["cid"]] if args.quiet else [
         *(f"added {e['cid']} {e['name']}" for e in reply.get("entries", []) if directory),
         f"ipfs add ok /ipfs/{reply['cid']}"]
