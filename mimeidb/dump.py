@@ -5,7 +5,7 @@ from mimeidb.store.encoding import KeyType, unpack_double
 from mimeidb.store.keyspace import Keyspace
 
 TYPE_LABELS = {KeyType.STRING: "string", KeyType.HASH: "hash", KeyType.LIST: "list",
-               KeyType.SET: "set", KeyType.ZSET: "zset"}
+               KeyType.SET: "set", KeyType.ZSET: "zset", KeyType.STREAM: "stream"}
 
 
 def _text(raw: bytes) -> str:
@@ -16,6 +16,13 @@ def render(ks: Keyspace, key: bytes, ktype: KeyType, value: bytes) -> str:
     """Go-like rendering as Leither prints it: map[f:v ...], [a b c]."""
     if ktype == KeyType.STRING:
         return _text(value)
+    if ktype == KeyType.STREAM:
+        from mimeidb.store.stream_type import MAX_ID, MIN_ID, Stream, format_id
+        stream = Stream(ks, key, ks.meta(key))
+        return "[" + " ".join(
+            f"{_text(format_id(sid))}:map[" + " ".join(
+                f"{_text(f)}:{_text(v)}" for f, v in zip(fields[::2], fields[1::2])) + "]"
+            for sid, fields in stream.range(MIN_ID, MAX_ID)) + "]"
     entries = ks.entries(key)
     if ktype == KeyType.HASH:
         return "map[" + " ".join(f"{_text(f)}:{_text(v)}" for f, v in entries) + "]"

@@ -549,6 +549,8 @@ def encoding_name(ks: Keyspace, key: bytes, meta: Meta) -> bytes:
         if len(value) <= 20 and _is_long(value):
             return b"int"
         return b"embstr" if len(value) <= EMBSTR_LIMIT else b"raw"
+    if meta.type == KeyType.STREAM:
+        return b"stream"
     cfg = ENCODING_CONFIG
     if meta.type == KeyType.LIST:
         limit = cfg["list-max-listpack-size"]
