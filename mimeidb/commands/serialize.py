@@ -15,6 +15,7 @@ from mimeidb.commands.args import to_int, upper
 from mimeidb.commands.errors import RedisError
 from mimeidb.commands.replies import OK
 from mimeidb.commands.table import command
+from mimeidb.store import encoding as enc
 from mimeidb.store.encoding import KeyType, Meta, unpack_double
 from mimeidb.store.keyspace import now_ms
 from mimeidb.store.list_type import ListValue
@@ -22,6 +23,9 @@ from mimeidb.store.zset_type import ZSet
 
 RDB_VERSION = 11  # Redis 7.2
 T_STRING, T_LIST, T_SET, T_ZSET, T_HASH, T_ZSET_2 = 0, 1, 2, 3, 4, 5
+# Streams travel as mimeidb's own entries under a type byte no RDB version uses (Redis
+# refuses such a payload as "Bad data format"; mimeidb restores it exactly).
+T_MIMEIDB_ENTRIES = 0xF5
 BAD_FORMAT = "ERR Bad data format"
 BAD_PAYLOAD = "ERR DUMP payload version or checksum are wrong"
 BUSYKEY = "BUSYKEY Target key name already exists."
@@ -82,6 +86,13 @@ def serialize(ks, key: bytes, meta: Meta) -> bytes:
         out += bytes([T_HASH]) + _length(len(pairs))
         for field, value in pairs:
             out += _string(field) + _string(value)
+    elif meta.type == KeyType.STREAM:
+        body = enc.decode_meta(meta.encode())
+        body.expire_ms = 0
+        entries = list(ks.entries(key))
+        out += bytes([T_MIMEIDB_ENTRIES]) + _string(body.encode()) + _length(len(entries))
+        for sub, value in entries:
+            out += _string(sub) + _string(value)
     else:
         pairs = [(m, unpack_double(s)) for m, s in ks.entries(key)]
         out += bytes([T_ZSET_2]) + _length(len(pairs))
@@ -172,6 +183,10 @@ def deserialize(payload: bytes) -> tuple[int, object]:
     elif kind == T_HASH:
         count, _ = reader.length()
         value = [(reader.string(), reader.string()) for _ in range(count)]
+    elif kind == T_MIMEIDB_ENTRIES:
+        head = reader.string()
+        count, _ = reader.length()
+        value = (head, [(reader.string(), reader.string()) for _ in range(count)])
     elif kind in (T_ZSET, T_ZSET_2):
         count, _ = reader.length()
         items = []
@@ -213,6 +228,15 @@ def _write(ks, key: bytes, kind: int, value, expire_ms: int) -> None:
         lst = ListValue(ks, key, None)
         lst.push(value, False)
         lst.save()
+    elif kind == T_MIMEIDB_ENTRIES:
+        head, entries = value
+        meta = enc.decode_meta(head)
+        if meta.type != KeyType.STREAM:
+            raise ValueError("entries payload of a type that has a Redis encoding")
+        for sub, data in entries:
+            ks.put_entry(key, sub, data)
+        ks.put_meta(key, meta, None)
+        ks.modified(key)
     elif kind in (T_ZSET, T_ZSET_2):
         zs = ZSet(ks, key, None)
         for member, score in value:
