@@ -39,7 +39,7 @@ class SyncApi:
             import json
             raise CliError(json.loads(exc.read())["error"]) from None
 
-    def call(self, method, path, params=None, json=None, data=None):
+    def call(self, method, path, params=None, json=None, data=None, progress=None):
         import orjson
         return orjson.loads(self._open(method, path, params, data).read())
 
