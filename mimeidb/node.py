@@ -171,15 +171,18 @@ class Node:
                 self._schedule_backup(mid, self.mimei.autobackup(mid))
         log.info("node %s (%s) serving HTTP %s:%d, RESP %s:%d", self.id, self.peer_id, host,
                  self.settings.Port, host, self.settings.RespPort)
-        await self._start_p2p()
+        self._p2p_start = asyncio.create_task(self._start_p2p())
 
     async def _start_p2p(self) -> None:
-        """The p2p layer is optional: a failure to start it is a warning, never a stop."""
+        """The p2p layer is optional and starts beside the faces (importing libp2p takes a
+        second): a failure to start it is a warning, never a stop."""
         try:
             from replication.service import P2PService
             self.p2p = P2PService(self)
             await self.p2p.start()
         except Exception as exc:  # noqa: BLE001 - missing libp2p, port in use, ...
+            if self.p2p is not None:
+                self.p2p.ready.set()
             self.p2p = None
             log.warning("p2p layer not started: %s", exc)
 
@@ -195,6 +198,9 @@ class Node:
         for mid, handle in list(self._auto_pending.items()):  # back up what is pending now
             handle.cancel()
             self._auto_backup(mid)
+        start = getattr(self, "_p2p_start", None)
+        if start is not None and not start.done():
+            await asyncio.wait({start}, timeout=30)
         if self.p2p is not None:
             try:
                 await self.p2p.stop()
