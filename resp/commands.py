@@ -241,9 +241,12 @@ def exec_(ctx, args):
         server.unwatch(ctx)
         return NULL_ARRAY
     server.unwatch(ctx)
+    from resp.server import stat_name
+    stats = server.stats
     replies = []
     for spec, argv in queued:
         ctx.last_cmd = argv
+        started = time.perf_counter_ns()
         try:
             reply = spec.handler(ctx, argv[1:])
         except RedisError as exc:
@@ -254,6 +257,10 @@ def exec_(ctx, args):
             reply = RedisError(f"ERR internal error: {exc.__class__.__name__}: {exc}")
         if reply.__class__ is Block:
             reply = reply.timeout_reply
+        failed = isinstance(reply, RedisError)
+        stats.call(stat_name(spec, argv), (time.perf_counter_ns() - started) // 1000, failed)
+        if failed:
+            stats.error(reply.message)
         replies.append(reply)
     return replies
 

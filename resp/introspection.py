@@ -20,7 +20,8 @@ _S = "unbound"
 # -- INFO -----------------------------------------------------------------------------------
 
 _DEFAULT_SECTIONS = ("server", "clients", "memory", "persistence", "stats", "replication",
-                     "cpu", "keyspace", "mimei")
+                     "cpu", "modules", "errorstats", "cluster", "keyspace", "mimei")
+_ALL_SECTIONS = _DEFAULT_SECTIONS[:-2] + ("commandstats", "latencystats") + _DEFAULT_SECTIONS[-2:]
 _RUN_ID = os.urandom(20).hex()
 
 
@@ -71,7 +72,8 @@ def _section(ctx, name: str) -> list[tuple[str, object]] | None:
                 ("mem_fragmentation_ratio", "1.00"), ("mem_allocator", "libc"),
                 ("lazyfree_pending_objects", 0)]
     if name == "persistence":
-        return [("loading", 0), ("async_loading", 0), ("rdb_changes_since_last_save", 0),
+        return [("loading", 0), ("async_loading", 0),
+                ("rdb_changes_since_last_save", server.dirty),
                 ("rdb_bgsave_in_progress", 0), ("rdb_last_save_time", server.lastsave),
                 ("rdb_last_bgsave_status", "ok"), ("aof_enabled", 1),
                 ("aof_rewrite_in_progress", 0), ("aof_rewrite_scheduled", 0),
@@ -109,6 +111,19 @@ def _section(ctx, name: str) -> list[tuple[str, object]] | None:
             if keys:
                 out.append((f"db{getattr(ks, 'db', 0)}", f"keys={keys},expires=0,avg_ttl=0"))
         return out
+    if name == "commandstats":
+        return [(f"cmdstat_{cmd}", f"calls={row[0]},usec={row[1]},"
+                 f"usec_per_call={row[1] / row[0] if row[0] else 0:.2f},"
+                 f"rejected_calls={row[2]},failed_calls={row[3]}")
+                for cmd, row in stats.cmdstats.items()]
+    if name == "errorstats":
+        return [(f"errorstat_{code}", f"count={count}") for code, count in stats.errorstats.items()]
+    if name == "latencystats":
+        return []
+    if name == "modules":
+        return []
+    if name == "cluster":
+        return [("cluster_enabled", 0)]
     if name == "mimei":
         b = ctx.binding
         if b is None:
@@ -124,8 +139,10 @@ def info(ctx, args):
     wanted = [a.decode("utf-8", "replace").lower() for a in args] or ["default"]
     names: list[str] = []
     for w in wanted:
-        if w in ("default", "all", "everything"):
+        if w == "default":
             names += [n for n in _DEFAULT_SECTIONS if n not in names]
+        elif w in ("all", "everything"):
+            names += [n for n in _ALL_SECTIONS if n not in names]
         elif w not in names:
             names.append(w)
     parts = []

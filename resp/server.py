@@ -14,6 +14,7 @@ import logging
 import socket
 import time
 from collections import deque
+from time import perf_counter_ns
 from typing import Any
 
 from mimeidb.commands import errors, table
@@ -74,6 +75,31 @@ class Stats:
         self.keyspace_hits = 0
         self.keyspace_misses = 0
         self.pubsub_messages = 0
+        # INFO commandstats: name -> [calls, usec, rejected_calls, failed_calls]
+        self.cmdstats: dict[str, list[int]] = {}
+        # INFO errorstats: error code (the reply's first word) -> count
+        self.errorstats: dict[str, int] = {}
+
+    def error(self, message: str) -> None:
+        """An error reply was sent."""
+        self.errors += 1
+        code = message.split(" ", 1)[0]
+        self.errorstats[code] = self.errorstats.get(code, 0) + 1
+
+    def call(self, name: str, usec: int, failed: bool) -> None:
+        row = self.cmdstats.get(name)
+        if row is None:
+            row = self.cmdstats[name] = [0, 0, 0, 0]
+        row[0] += 1
+        row[1] += usec
+        if failed:
+            row[3] += 1
+
+    def rejected(self, name: str) -> None:
+        row = self.cmdstats.get(name)
+        if row is None:
+            row = self.cmdstats[name] = [0, 0, 0, 0]
+        row[2] += 1
 
 
 class RespServer:
@@ -91,6 +117,7 @@ class RespServer:
         self.watchers: dict[tuple, set[Session]] = {}
         self.waiters: dict[tuple, deque[Session]] = {}
         self.ready: dict[tuple, None] = {}
+        self.dirty = 0  # keys written since start (INFO rdb_changes_since_last_save)
         self.config: dict[str, str] = default_config(node, port)
         self.lastsave = int(time.time())
         self.paused_until = 0.0
@@ -106,6 +133,7 @@ class RespServer:
 
     # -- keys: WATCH and blocked clients ----------------------------------------------------
     def key_modified(self, keyspace: Any, key: bytes) -> None:
+        self.dirty += 1
         if not self.watchers and not self.waiters:
             return
         where = (ks_scope(keyspace), key)
@@ -376,45 +404,62 @@ class RespConnection(asyncio.Protocol):
                 return
         arity = spec.arity
         if (arity > 0 and len(argv) != arity) or len(argv) < -arity:
-            self._reject(out, errors.wrong_arity(spec.name).message)
+            self._reject(out, errors.wrong_arity(spec.name).message, spec.name)
             return
         flags = spec.flags
         if not session.authenticated and "no-auth" not in flags:
-            self._reject(out, errors.NOAUTH)
+            self._reject(out, errors.NOAUTH, spec.name)
             return
         ks = session.ks
         if ks is None:
             if "unbound" not in flags:
-                self._reject(out, errors.NOT_BOUND)
+                self._reject(out, errors.NOT_BOUND, spec.name)
                 return
         elif ks.readonly and "write" in flags:
-            self._reject(out, errors.READONLY)
+            self._reject(out, errors.READONLY, spec.name)
             return
         if session.protocol == 2 and (session.channels or session.patterns
                                       or session.shard_channels) \
                 and spec.name not in SUBSCRIBED_OK:
             self._reject(out, f"ERR Can't execute '{spec.name}': only (P|S)SUBSCRIBE / "
-                              f"(P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context")
+                              f"(P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this "
+                              f"context", spec.name)
             return
         if session.multi is not None and spec.name not in TX_IMMEDIATE:
             session.multi.append((spec, argv))
             out += QUEUED
             return
         session.last_cmd = argv
+        started = perf_counter_ns()
         try:
             reply = spec.handler(session, argv[1:])
         except RedisError as exc:
-            server.stats.errors += 1
+            server.stats.call(stat_name(spec, argv), (perf_counter_ns() - started) // 1000, True)
+            server.stats.error(exc.message)
             out += error_bytes(exc.message)
             return
         except Exception as exc:  # a handler bug must not take the connection down
             log.exception("command %s failed", spec.name)
-            server.stats.errors += 1
-            out += error_bytes(f"ERR internal error: {exc.__class__.__name__}: {exc}")
+            message = f"ERR internal error: {exc.__class__.__name__}: {exc}"
+            server.stats.call(stat_name(spec, argv), (perf_counter_ns() - started) // 1000, True)
+            server.stats.error(message)
+            out += error_bytes(message)
             return
+        if reply.__class__ is not Block:
+            server.stats.call(stat_name(spec, argv), (perf_counter_ns() - started) // 1000,
+                              reply.__class__ is RedisError)
         if session.reply_mode != b"ON":
+            # CLIENT REPLY OFF/SKIP silence replies, not pushes (subscribe confirmations)
             if session.reply_mode == b"SKIP":
                 session.reply_mode = b"ON"
+            elif session.reply_mode == b"SKIP_NEXT":  # CLIENT REPLY SKIP itself ran
+                session.reply_mode = b"SKIP"
+            if reply.__class__ is Push:
+                append(out, reply, session.protocol)
+            elif reply.__class__ is Replies:
+                for item in reply:
+                    if item.__class__ is Push:
+                        append(out, item, session.protocol)
             return
         if reply.__class__ is Block:
             self.park(spec, argv, reply)
@@ -425,9 +470,11 @@ class RespConnection(asyncio.Protocol):
             return
         append(out, reply, session.protocol)
 
-    def _reject(self, out: bytearray, message: str) -> None:
+    def _reject(self, out: bytearray, message: str, name: str | None = None) -> None:
         """An error before the command ran: inside MULTI it also dooms the transaction."""
-        self.server.stats.errors += 1
+        self.server.stats.error(message)
+        if name is not None:
+            self.server.stats.rejected(name)
         if self.session.multi is not None:
             self.session.multi_error = True
         out += error_bytes(message)
@@ -440,6 +487,7 @@ class RespConnection(asyncio.Protocol):
         if block.timeout > 0:
             timer = server.loop.call_later(block.timeout, self.block_timeout)
         session.blocked = (spec, argv, block, timer)
+        session.blocked_argv = argv
         scope = ks_scope(session.ks)
         for key in block.keys:
             server.waiters.setdefault((scope, key), deque()).append(session)
@@ -469,7 +517,14 @@ class RespConnection(asyncio.Protocol):
         session = self.session
         server.unpark(session)
         out = bytearray()
+        argv = session.blocked_argv
+        if argv is not None:
+            session.blocked_argv = None
+            spec = server.commands.get(argv[0].lower())
+            if spec is not None:
+                server.stats.call(stat_name(spec, argv), 0, isinstance(reply, RedisError))
         if isinstance(reply, RedisError):
+            server.stats.error(reply.message)
             out += error_bytes(reply.message)
         else:
             append(out, reply, session.protocol)
@@ -485,6 +540,19 @@ class RespConnection(asyncio.Protocol):
             self.server.loop.call_soon(self._close_after_write)
             return
         self.close()
+
+
+_CONTAINERS = frozenset(["client", "config", "command", "pubsub", "object", "memory", "script",
+                         "function", "xinfo", "xgroup", "cluster", "acl", "latency", "module",
+                         "slowlog"])
+
+
+def stat_name(spec: Any, argv: list[bytes]) -> str:
+    """The name INFO commandstats uses: `get`, or `client|list` for a subcommand."""
+    name = spec.name
+    if name in _CONTAINERS and len(argv) > 1:
+        return name + "|" + argv[1].decode("utf-8", "replace").lower()
+    return name
 
 
 def _drop_subscriptions(server: RespServer, session: Session) -> None:

@@ -27,7 +27,7 @@ class Session:
         # pub/sub
         "channels", "patterns", "shard_channels",
         # blocking: the Block being waited on and its argv, pending requests behind it
-        "blocked", "pending",
+        "blocked", "blocked_argv", "pending",
         # flags
         "no_evict", "no_touch", "reply_mode", "close_after_reply", "killed",
         "conn",
@@ -59,6 +59,7 @@ class Session:
         self.patterns: dict[bytes, None] = {}
         self.shard_channels: dict[bytes, None] = {}
         self.blocked: Any = None
+        self.blocked_argv: list[bytes] | None = None
         self.pending: list = []
         self.no_evict = False
         self.no_touch = False

@@ -344,3 +344,31 @@ def test_swapdb_with_db0_is_versioned(port):
     z.flushall()
     z.close()
     n.close()
+
+
+def test_commandstats_errorstats_reply_modes(port):
+    r = redis.Redis(port=port, protocol=2)
+    r.config_resetstat()
+    r.set("cs", "1")
+    with pytest.raises(redis.ResponseError):
+        r.execute_command("GET")  # wrong arity: rejected
+    with pytest.raises(redis.ResponseError):
+        r.execute_command("INCR", "nosuchkey-cs", "x")
+    r.hset("cs-h", "f", "v")
+    with pytest.raises(redis.ResponseError):
+        r.incr("cs-h")  # WRONGTYPE: failed
+    stats = r.info("commandstats")
+    assert stats["cmdstat_set"]["calls"] == 1
+    assert stats["cmdstat_get"]["rejected_calls"] == 1 and stats["cmdstat_get"]["calls"] == 0
+    assert stats["cmdstat_incr"]["failed_calls"] == 1
+    assert r.info("errorstats")["errorstat_WRONGTYPE"]["count"] == 1
+    assert "cmdstat_set" not in r.info() and "cmdstat_set" in r.info("all")
+    before = r.info("persistence")["rdb_changes_since_last_save"]
+    r.set("cs", "2")
+    assert r.info("persistence")["rdb_changes_since_last_save"] == before + 1
+    # CLIENT REPLY SKIP drops one reply; OFF keeps pushes (subscribe confirmations)
+    assert raw(port, b"CLIENT REPLY SKIP\r\nPING\r\nECHO x\r\n") == b"$1\r\nx\r\n"
+    assert raw(port, b"CLIENT REPLY OFF\r\nPING\r\nSUBSCRIBE ch\r\n") == \
+        b"*3\r\n$9\r\nsubscribe\r\n$2\r\nch\r\n:1\r\n"
+    r.delete("cs", "cs-h")
+    r.close()
