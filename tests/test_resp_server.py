@@ -356,11 +356,11 @@ def test_commandstats_errorstats_reply_modes(port):
         r.execute_command("INCR", "nosuchkey-cs", "x")
     r.hset("cs-h", "f", "v")
     with pytest.raises(redis.ResponseError):
-        r.incr("cs-h")  # WRONGTYPE: failed
+        r.execute_command("INCR", "cs-h")  # WRONGTYPE: failed
     stats = r.info("commandstats")
     assert stats["cmdstat_set"]["calls"] == 1
     assert stats["cmdstat_get"]["rejected_calls"] == 1 and stats["cmdstat_get"]["calls"] == 0
-    assert stats["cmdstat_incr"]["failed_calls"] == 1
+    assert stats["cmdstat_incr"]["failed_calls"] == 1, stats
     assert r.info("errorstats")["errorstat_WRONGTYPE"]["count"] == 1
     assert "cmdstat_set" not in r.info() and "cmdstat_set" in r.info("all")
     before = r.info("persistence")["rdb_changes_since_last_save"]
