@@ -75,6 +75,11 @@ class RequestParser:
         """Bytes buffered but not yet parsed into a request (the query buffer)."""
         return len(self._buf)
 
+    def wanted(self) -> int:
+        """Size of the bulk argument being read (with its CRLF), 0 between arguments: Redis
+        sizes the query buffer for a big argument up front."""
+        return self._bulklen + 2 if self._multibulk and self._bulklen >= 0 else 0
+
     def feed(self, data: bytes) -> list[list[bytes]]:
         if not self._buf and not self._multibulk and data[:1] == b"*" \
                 and data[-2:] == b"\r\n" and not self.auth_required:

@@ -240,6 +240,10 @@ def exec_(ctx, args):
     if ctx.watch_dirty:
         server.unwatch(ctx)
         return NULL_ARRAY
+    if any("denyoom" in spec.flags for spec, _ in queued) and server.out_of_memory():
+        from resp.server import OOM_ERROR
+        server.unwatch(ctx)
+        raise RedisError("EXECABORT Transaction discarded because of: " + OOM_ERROR)
     server.unwatch(ctx)
     from resp.server import stat_name
     stats = server.stats
@@ -416,10 +420,15 @@ def _verbatim(text: str) -> Verbatim:
     return Verbatim(text)
 
 
-def _client_line(server, session, now: float) -> str:
+def _client_line(server, session, now: float, caller=None) -> str:
     conn = session.conn
     obl = conn.transport.get_write_buffer_size() if conn.transport is not None else 0
-    return session.describe(now, conn.parser.pending(), obl)
+    qbuf = conn.parser.pending()
+    if session is caller and session.last_cmd:  # the running command is still in its buffer
+        argv = session.last_cmd
+        qbuf += len(b"*%d\r\n" % len(argv)) + sum(len(b"$%d\r\n" % len(a)) + len(a) + 2
+                                                   for a in argv)
+    return session.describe(now, qbuf, obl)
 
 
 def _session_type(session) -> bytes:
@@ -465,7 +474,7 @@ def client(ctx, args):
         ctx.name = args[1]
         return OK
     if sub == b"INFO":
-        return _verbatim(_client_line(server, ctx, now) + "\n")
+        return _verbatim(_client_line(server, ctx, now, ctx) + "\n")
     if sub == b"LIST":
         sessions = server.sessions()
         i = 1
@@ -491,7 +500,7 @@ def client(ctx, args):
                 i = len(args)
             else:
                 raise RedisError(errors.SYNTAX)
-        return _verbatim("".join(_client_line(server, s, now) + "\n" for s in sessions))
+        return _verbatim("".join(_client_line(server, s, now, ctx) + "\n" for s in sessions))
     if sub == b"KILL":
         return _client_kill(ctx, args[1:])
     if sub in (b"NO-EVICT", b"NO-TOUCH"):
@@ -596,7 +605,9 @@ def _client_kill(ctx, args):
                 raise RedisError(f"ERR Unknown client type '{value.decode('utf-8', 'replace')}'")
             filters.append(lambda s, k=kind: _session_type(s) == k)
         elif opt == b"USER":
-            filters.append(lambda s, v=value: v == b"default")
+            if value != b"default":
+                raise RedisError(f"ERR No such user '{value.decode('utf-8', 'replace')}'")
+            filters.append(lambda s: True)
         elif opt == b"SKIPME":
             flag = value.lower()
             if flag not in (b"yes", b"no"):

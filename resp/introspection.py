@@ -64,11 +64,15 @@ def _section(ctx, name: str) -> list[tuple[str, object]] | None:
                 ("total_watched_keys", len(server.watchers)),
                 ("total_blocking_keys", len(server.waiters))]
     if name == "memory":
-        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-        return [("used_memory", rss), ("used_memory_human", _human(rss)),
-                ("used_memory_rss", rss), ("used_memory_rss_human", _human(rss)),
-                ("used_memory_peak", rss), ("used_memory_peak_human", _human(rss)),
-                ("maxmemory", 0), ("maxmemory_human", "0B"), ("maxmemory_policy", "noeviction"),
+        from resp.server import used_memory
+        used = used_memory()
+        peak = max(used, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
+        limit = int(server.config.get("maxmemory", "0"))
+        return [("used_memory", used), ("used_memory_human", _human(used)),
+                ("used_memory_rss", used), ("used_memory_rss_human", _human(used)),
+                ("used_memory_peak", peak), ("used_memory_peak_human", _human(peak)),
+                ("maxmemory", limit), ("maxmemory_human", _human(limit)),
+                ("maxmemory_policy", server.config.get("maxmemory-policy", "noeviction")),
                 ("mem_fragmentation_ratio", "1.00"), ("mem_allocator", "libc"),
                 ("lazyfree_pending_objects", 0)]
     if name == "persistence":

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import logging
+import os
 import socket
 import time
 from collections import deque
@@ -41,6 +42,20 @@ PUBSUB_SOFT_LIMIT = 8 * 1024 * 1024
 PUBSUB_SOFT_SECONDS = 60
 # Stop reading from a client while this much of its output is unsent (backpressure).
 WRITE_HIGH_WATER = 1024 * 1024
+
+
+OOM_ERROR = "OOM command not allowed when used memory > 'maxmemory'."
+_PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+
+
+def used_memory() -> int:
+    """The process's resident memory in bytes (what INFO used_memory reports)."""
+    try:
+        with open("/proc/self/statm", "rb") as f:
+            return int(f.read().split()[1]) * _PAGE
+    except (OSError, ValueError, IndexError):
+        import resource
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
 class Replies(list):
@@ -126,6 +141,12 @@ class RespServer:
         self._commit: list[tuple[RespConnection, bytes]] = []
         self.server: asyncio.AbstractServer | None = None
         node.mimei.add_listener(self.key_modified)
+
+    def out_of_memory(self) -> bool:
+        """maxmemory is set and the process uses more (Redis refuses denyoom commands then;
+        nothing is evicted here)."""
+        limit = int(self.config.get("maxmemory", "0"))
+        return bool(limit) and used_memory() > limit
 
     @property
     def maxclients(self) -> int:
@@ -359,7 +380,11 @@ class RespConnection(asyncio.Protocol):
             self.closed = True
             self.transport.close()  # type: ignore[union-attr]
             return
+        want = max(len(data), self.parser.pending(), self.parser.wanted())
+        if session.qbuf_cap < want or session.qbuf_cap < 16384:
+            session.qbuf_cap = max(want, 16384)
         if not requests:
+            session.last_active = time.monotonic()
             return
         session.last_active = time.monotonic()
         if session.blocked is not None or session.pending:
@@ -424,6 +449,9 @@ class RespConnection(asyncio.Protocol):
             self._reject(out, f"ERR Can't execute '{spec.name}': only (P|S)SUBSCRIBE / "
                               f"(P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this "
                               f"context", spec.name)
+            return
+        if "denyoom" in flags and server.out_of_memory():
+            self._reject(out, OOM_ERROR, spec.name)
             return
         if session.multi is not None and spec.name not in TX_IMMEDIATE:
             session.multi.append((spec, argv))

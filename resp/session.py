@@ -27,7 +27,7 @@ class Session:
         # pub/sub
         "channels", "patterns", "shard_channels",
         # blocking: the Block being waited on and its argv, pending requests behind it
-        "blocked", "blocked_argv", "pending",
+        "blocked", "blocked_argv", "pending", "qbuf_cap",
         # flags
         "no_evict", "no_touch", "reply_mode", "close_after_reply", "killed",
         "conn",
@@ -60,6 +60,7 @@ class Session:
         self.shard_channels: dict[bytes, None] = {}
         self.blocked: Any = None
         self.blocked_argv: list[bytes] | None = None
+        self.qbuf_cap = 0  # modelled query buffer capacity (CLIENT LIST qbuf + qbuf-free)
         self.pending: list = []
         self.no_evict = False
         self.no_touch = False
@@ -124,12 +125,17 @@ class Session:
     def describe(self, now: float, qbuf: int = 0, obl: int = 0) -> str:
         """One CLIENT LIST line (Redis 7.2 field order), without the newline."""
         multi = -1 if self.multi is None else len(self.multi)
+        # Redis keeps a 16k read buffer (bigger for a big argument) and frees it after 2s idle
+        if now - self.last_active >= 2:
+            self.qbuf_cap = qbuf
+        elif self.qbuf_cap < qbuf:
+            self.qbuf_cap = qbuf
         return (f"id={self.id} addr={self.addr} laddr={self.laddr} fd={self.fd} "
                 f"name={self.name.decode('utf-8', 'replace')} age={int(now - self.created)} "
                 f"idle={int(now - self.last_active)} flags={self.flags()} db={self.db} "
                 f"sub={len(self.channels)} psub={len(self.patterns)} "
                 f"ssub={len(self.shard_channels)} multi={multi} qbuf={qbuf} "
-                f"qbuf-free={max(0, 20474 - qbuf)} argv-mem=0 multi-mem=0 rbs=1024 rbp=0 "
+                f"qbuf-free={self.qbuf_cap - qbuf} argv-mem=0 multi-mem=0 rbs=1024 rbp=0 "
                 f"obl={obl} oll=0 omem={obl} tot-mem={22000 + qbuf + obl} events=r "
                 f"cmd={self.cmd_name()} user=default redir=-1 "
                 f"resp={self.protocol} lib-name={self.lib_name.decode('utf-8', 'replace')} "
