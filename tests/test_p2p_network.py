@@ -140,8 +140,8 @@ def _reader(node: NodeProc, mid: str) -> "redis.Redis":
 
 
 def _last(node: NodeProc, mid: str) -> int:
-    r = node.cli("--json", "mimei", "netstat", mid)
-    return json.loads(r.stdout)["local"] if r.returncode == 0 else 0
+    r = node.cli("--json", "mimei", "show", mid)
+    return json.loads(r.stdout)["last"] or 0 if r.returncode == 0 else 0
 
 
 def test_publish_sync_and_follow(net):
@@ -236,8 +236,8 @@ def test_forged_commit_and_tampered_block_are_rejected(net, make_node, tmp_path)
     mid, ra = _db_mimei(a)
     ra.set("secret", "real")
     a.out("mimei", "backup", mid)
-    info = json.loads(a.out("--json", "mimei", "netstat", mid))
-    head_text = info["local_commit"]
+    info = json.loads(a.out("--json", "mimei", "show", mid))
+    head_text = info["net"]["local_commit"]
     head = cids.parse(head_text)
     store = _export(a, head_text, tmp_path / "v1.car")
     commit = Commit.decode(store.get(head))
@@ -295,8 +295,8 @@ def test_forged_announcement_is_rejected(net, tmp_path):
     a.out("mimei", "publish", mid)
     b.out("mimei", "provide", mid)
     wait_for(lambda: _last(b, mid) == 1)
-    info = json.loads(a.out("--json", "mimei", "netstat", mid))
-    head = info["local_commit"]
+    info = json.loads(a.out("--json", "mimei", "show", mid))
+    head = info["net"]["local_commit"]
     store = _export(a, head, tmp_path / "v.car")
     from mimeidb.ipfs import cid as cids
     from mimeidb.keys import KeyPair

@@ -39,7 +39,7 @@ def register(sub) -> None:
     p = mimei.add_parser("list", help="list the Mimei on this node")
     p.set_defaults(func=cmd_list)
     files_cmd.register_mimei(mimei)
-    p2p_cmd.register_mimei(mimei)  # publish, sync, provide, findprovs, netstat
+    p2p_cmd.register_mimei(mimei)  # publish, sync, provide, findprovs
     register_mimei(mimei)  # backup, history, diff, restore, release, delvers, verify, show, set, import
 
 

@@ -1,5 +1,5 @@
 """`mimeidb dht findpeer` and the network side of `mimeidb mimei`: publish, sync, provide,
-findprovs, netstat. (`swarm peers|addrs|connect` live in swarm_cmd.py.)"""
+findprovs (`mimei show` compares local and network versions). (`swarm peers|addrs|connect` live in swarm_cmd.py.)"""
 from __future__ import annotations
 
 
@@ -34,9 +34,6 @@ def register_mimei(mimei) -> None:
     p.add_argument("mid")
     p.set_defaults(func=cmd_findprovs)
 
-    p = mimei.add_parser("netstat", help="compare the local and the network version of a Mimei")
-    p.add_argument("mid")
-    p.set_defaults(func=cmd_netstat)
 
 
 def cmd_findpeer(args, ctx) -> int:
@@ -87,19 +84,5 @@ def cmd_findprovs(args, ctx) -> int:
             lines.append("")
     if not groups:
         lines.append("no provider found")
-    ctx.emit(info, *lines)
-    return 0
-
-
-def cmd_netstat(args, ctx) -> int:
-    info = ctx.api.call("GET", "/api/v0/mimei/netstatus", {"arg": args.mid})
-    net = info.get("network")
-    lines = [f"mid      {info['mid']}",
-             f"local    {info['local'] or '-'}" + (f"  {info['local_commit']}" if info.get("local_commit") else ""),
-             f"network  {net['version']}  {net['commit']}" if net else "network  -"]
-    if info.get("conflict"):
-        lines.append("CONFLICT: the network names another commit for a version held here")
-    elif net and info["local"] < net["version"]:
-        lines.append(f"behind by {net['version'] - info['local']}: run `mimeidb mimei sync {info['mid']}`")
     ctx.emit(info, *lines)
     return 0

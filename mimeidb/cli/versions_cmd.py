@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
+from mimeidb.cli.client import CliError
+
 API = "/api/v0/mimei/"
 RULE = "-" * 61
 
@@ -140,8 +142,43 @@ def cmd_show(args, ctx) -> int:
         lines.append(f"{'last':<8} {r['last']}")
     if r["release"]:
         lines.append(f"{'release':<8} {r['release']}")
-    ctx.emit(r, *lines)
+    net = _network_status(ctx, args.mid)
+    lines += ["", "from net", RULE] + _net_lines(net, r)
+    r["net"] = net
+    ctx.emit(r, *lines, "", "mimei show ok")
     return 0
+
+
+def _network_status(ctx, mid: str) -> dict:
+    """The network's view of the Mimei (head record in the DHT), or why there is none."""
+    try:
+        return ctx.api.call("GET", "/api/v0/mimei/netstatus", params={"arg": mid})
+    except CliError as exc:
+        return {"error": str(exc)}
+
+
+def _net_lines(net: dict, local: dict) -> list[str]:
+    """The seed's "from net", "conflict" and "compare version" sections."""
+    if "error" in net:
+        return [f"unavailable: {net['error']}"]
+    head = net.get("network")
+    if head is None:
+        return ["not published", "", "conflict", RULE, "no conflict"]
+    held_data = {v.get("commit"): v["data"] for v in local["versions"]}
+    shown = held_data.get(head["commit"], head["commit"])  # the data CID when the commit is here
+    lines = [f"{head['version']:<8} {shown}", f"{'last':<8} {head['version']}",
+             "", "conflict", RULE,
+             "conflict: the network names another commit for a version held here"
+             if net.get("conflict") else "no conflict", "", "compare version", RULE]
+    held = local["last"] or 0
+    if held == head["version"]:
+        lines.append("local version is same with net")
+    elif held < head["version"]:
+        lines.append(f"local version is older than net: run `mimeidb mimei sync {local['mid']}`")
+    else:
+        lines.append("local version is newer than net: run `mimeidb mimei publish "
+                     f"{local['mid']}`")
+    return lines
 
 
 def cmd_set(args, ctx) -> int:
