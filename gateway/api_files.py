@@ -16,7 +16,7 @@ import asyncio
 from aiohttp import web
 
 from gateway.ipfs_routes import GC_LOCK, _BodyReader, _cid_version, _flag, _run
-from gateway.responses import json_body, json_response
+from gateway.responses import NODE, json_body, json_response
 from mimeidb import files
 from mimeidb.ipfs import cid as cids
 from mimeidb.ipfs import importer
@@ -34,7 +34,7 @@ def _reply(mid: str, root: bytes, commit: Commit) -> dict:
 @routes.post("/api/v0/mimei/setcid")
 async def setcid(request: web.Request) -> web.Response:
     doc = await json_body(request)
-    node = request.app["node"]
+    node = request.app[NODE]
     mid = str(doc.get("mid", request.query.get("mid", "")))
     text = str(doc.get("cid", request.query.get("cid", ""))).removeprefix("/ipfs/")
     root = cids.parse(text)
@@ -45,7 +45,7 @@ async def setcid(request: web.Request) -> web.Response:
 
 @routes.post("/api/v0/mimei/add")
 async def add(request: web.Request) -> web.Response:
-    node = request.app["node"]
+    node = request.app[NODE]
     mid = request.query.get("mid", "")
     files.writable_file_mimei(node.mimei, mid)  # refuse before reading the upload
     version = _cid_version(request)
@@ -69,7 +69,7 @@ async def add(request: web.Request) -> web.Response:
 
 @routes.get("/api/v0/mimei/resolve")
 async def resolve(request: web.Request) -> web.Response:
-    node = request.app["node"]
+    node = request.app[NODE]
     mid, ver = request.query.get("mid", ""), request.query.get("ver", "last") or "last"
     segments = [s for s in request.query.get("path", "").split("/") if s]
     if node.mimei.require(mid).type != "file":

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from gateway.responses import json_body, json_response
+from gateway.responses import NODE, json_body, json_response
 from mimeidb.dump import dump_keyspace
 
 routes = web.RouteTableDef()
@@ -17,7 +17,7 @@ def _arg(request: web.Request, doc: dict, name: str, default: str = "") -> str:
 @routes.post("/api/v0/mimei/create")
 async def create(request: web.Request) -> web.Response:
     doc = await json_body(request)
-    node = request.app["node"]
+    node = request.app[NODE]
     record = node.mimei.create(_arg(request, doc, "type", "file"), app=_arg(request, doc, "app"),
                                ext=_arg(request, doc, "ext"), mark=_arg(request, doc, "mark"))
     return json_response(record.to_dict())
@@ -26,13 +26,13 @@ async def create(request: web.Request) -> web.Response:
 @routes.post("/api/v0/mimei/open")
 async def open_(request: web.Request) -> web.Response:
     doc = await json_body(request)
-    binding = request.app["node"].mimei.open(_arg(request, doc, "mid"), _arg(request, doc, "ver", "cur"))
+    binding = request.app[NODE].mimei.open(_arg(request, doc, "mid"), _arg(request, doc, "ver", "cur"))
     return json_response({"mmsid": binding.mmsid, **binding.info()})
 
 
 @routes.get("/api/v0/mimei/grep")
 async def grep(request: web.Request) -> web.Response:
-    node = request.app["node"]
+    node = request.app[NODE]
     binding = node.mimei.open(request.query.get("mid", ""), request.query.get("ver", "cur"))
     if binding.mtype != "db":
         raise ValueError(f"{binding.mid} is a file Mimei: use `mimei get`")
@@ -44,7 +44,7 @@ async def grep(request: web.Request) -> web.Response:
 
 @routes.route("*", "/api/v0/mimei/default")
 async def default(request: web.Request) -> web.Response:
-    node = request.app["node"]
+    node = request.app[NODE]
     if request.method == "POST":
         doc = await json_body(request)
         node.set_default_mimei(_arg(request, doc, "mid"))
@@ -53,12 +53,12 @@ async def default(request: web.Request) -> web.Response:
 
 @routes.get("/api/v0/mimei/list")
 async def list_(request: web.Request) -> web.Response:
-    return json_response([r.to_dict() for r in request.app["node"].mimei.list()])
+    return json_response([r.to_dict() for r in request.app[NODE].mimei.list()])
 
 
 @routes.get("/api/v0/mimei/record")
 async def record(request: web.Request) -> web.Response:
-    return json_response(request.app["node"].mimei.require(request.query.get("mid", "")).to_dict())
+    return json_response(request.app[NODE].mimei.require(request.query.get("mid", "")).to_dict())
 
 
 def setup(app: web.Application) -> None:

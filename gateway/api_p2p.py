@@ -8,7 +8,7 @@ import asyncio
 
 from aiohttp import web
 
-from gateway.responses import api_error
+from gateway.responses import NODE, api_error
 from gateway.responses import json_response as _json
 
 routes = web.RouteTableDef()
@@ -16,13 +16,13 @@ routes = web.RouteTableDef()
 
 async def _p2p(request: web.Request):
     """The node's p2p service; waits while it is still starting (a node answers HTTP first)."""
-    p2p = getattr(request.app["node"], "p2p", None)
+    p2p = getattr(request.app[NODE], "p2p", None)
     if p2p is not None and not p2p.ready.is_set():
         try:
             await asyncio.wait_for(p2p.ready.wait(), 30)
         except asyncio.TimeoutError:
             pass
-        p2p = getattr(request.app["node"], "p2p", None)
+        p2p = getattr(request.app[NODE], "p2p", None)
     if p2p is None or p2p.engine is None or not p2p.engine.running:
         raise _Unavailable()
     return p2p
@@ -99,7 +99,7 @@ async def p2p_status(request: web.Request) -> web.Response:
                   "Peers": len(await eng.peers()), "StartMs": round(p2p.started_ms, 1),
                   "Followed": sorted(p2p.followed), "Published": sorted(p2p.published),
                   "Stats": p2p.stats, "BadPeers": p2p.bad_peers,
-                  "BitswapFetched": getattr(request.app["node"].blocks, "fetched", 0)})
+                  "BitswapFetched": getattr(request.app[NODE].blocks, "fetched", 0)})
 
 
 @routes.route("*", "/api/v0/mimei/publish")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from gateway.responses import json_body, json_response
+from gateway.responses import NODE, json_body, json_response
 from mimeidb.ipfs import cid as cids
 
 routes = web.RouteTableDef()
@@ -26,7 +26,7 @@ def _keys(raw: set[bytes]) -> list[str]:
 @routes.post(API + "backup")
 async def backup(request: web.Request) -> web.Response:
     doc = await json_body(request)
-    mimei = request.app["node"].mimei
+    mimei = request.app[NODE].mimei
     mid = _arg(request, doc, "mid")
     commit = mimei.backup(mid, _arg(request, doc, "memo"))
     if commit is None:
@@ -37,7 +37,7 @@ async def backup(request: web.Request) -> web.Response:
 
 @routes.get(API + "history")
 async def history(request: web.Request) -> web.Response:
-    mimei = request.app["node"].mimei
+    mimei = request.app[NODE].mimei
     mid = request.query.get("mid", "")
     rows = mimei.history(mid)
     return json_response({"mid": mid, "versions": rows, "last": mimei.versions.last(mid),
@@ -48,7 +48,7 @@ async def history(request: web.Request) -> web.Response:
 async def diff(request: web.Request) -> web.Response:
     mid = request.query.get("mid", "")
     a, b = request.query.get("a", "last"), request.query.get("b", "cur")
-    result = request.app["node"].mimei.diff(mid, a, b)
+    result = request.app[NODE].mimei.diff(mid, a, b)
     return json_response({"mid": mid, "a": a, "b": b,
                           **{name: _keys(result[name]) for name in ("added", "changed", "removed")}})
 
@@ -56,7 +56,7 @@ async def diff(request: web.Request) -> web.Response:
 @routes.post(API + "restore")
 async def restore(request: web.Request) -> web.Response:
     doc = await json_body(request)
-    mimei = request.app["node"].mimei
+    mimei = request.app[NODE].mimei
     mid, ver = _arg(request, doc, "mid"), _arg(request, doc, "ver")
     keys = mimei.restore(mid, ver)
     return json_response({"mid": mid, "version": mimei.versions.resolve(mid, ver), "keys": keys})
@@ -66,7 +66,7 @@ async def restore(request: web.Request) -> web.Response:
 async def release(request: web.Request) -> web.Response:
     doc = await json_body(request)
     mid = _arg(request, doc, "mid")
-    version = request.app["node"].mimei.release(mid, _arg(request, doc, "ver"))
+    version = request.app[NODE].mimei.release(mid, _arg(request, doc, "ver"))
     return json_response({"mid": mid, "release": version})
 
 
@@ -82,19 +82,19 @@ async def delvers(request: web.Request) -> web.Response:
         if not str(item).isdigit():
             raise ValueError(f"bad version number {item!r}")
         numbers.append(int(item))
-    dropped = request.app["node"].mimei.delete_versions(mid, numbers)
+    dropped = request.app[NODE].mimei.delete_versions(mid, numbers)
     return json_response({"mid": mid, "dropped": dropped})
 
 
 @routes.get(API + "verify")
 async def verify(request: web.Request) -> web.Response:
-    mimei = request.app["node"].mimei
+    mimei = request.app[NODE].mimei
     return json_response(mimei.verify(request.query.get("mid", ""), request.query.get("ver") or None))
 
 
 @routes.get(API + "show")
 async def show(request: web.Request) -> web.Response:
-    return json_response(request.app["node"].mimei.show(request.query.get("mid", "")))
+    return json_response(request.app[NODE].mimei.show(request.query.get("mid", "")))
 
 
 @routes.post(API + "set")
@@ -106,7 +106,7 @@ async def set_(request: web.Request) -> web.Response:
         raise ValueError(f"unknown Mimei setting {name!r} (settable: autobackup)")
     if not value.isdigit():
         raise ValueError("autobackup takes a delay in ms (0 = off)")
-    delay = request.app["node"].mimei.autobackup(mid, int(value))
+    delay = request.app[NODE].mimei.autobackup(mid, int(value))
     return json_response({"mid": mid, "autobackup": delay})
 
 
@@ -118,7 +118,7 @@ async def import_(request: web.Request) -> web.Response:
         commit_cid = cids.parse(text)
     except ValueError:
         raise ValueError(f"not a CID: {text!r}") from None
-    return json_response(request.app["node"].mimei.import_commit(commit_cid))
+    return json_response(request.app[NODE].mimei.import_commit(commit_cid))
 
 
 def setup(app: web.Application) -> None:

@@ -14,7 +14,7 @@ from aiohttp import web
 
 from gateway import (api_files, api_mimei, api_node, api_p2p, api_versions, db_routes, ipfs_routes,
                      mm_routes)
-from gateway.responses import api_error
+from gateway.responses import NODE, TOKEN, api_error
 
 log = logging.getLogger("mimeidb.gateway")
 
@@ -37,7 +37,7 @@ async def guard(request: web.Request, handler: Callable[[web.Request], Awaitable
         if not _is_loopback(request.remote):
             return api_error(403, "the node API only answers on loopback")
         sent = request.headers.get("Authorization", "")
-        token = request.app["token"]
+        token = request.app[TOKEN]
         if not hmac.compare_digest(sent.encode(), f"Bearer {token}".encode()):
             return api_error(401, "missing or wrong API token (see api.token in the node home)")
     try:
@@ -54,8 +54,8 @@ async def guard(request: web.Request, handler: Callable[[web.Request], Awaitable
 
 def make_app(node: Any) -> web.Application:
     app = web.Application(middlewares=[guard], client_max_size=1024**3)
-    app["node"] = node
-    app["token"] = node.home.token()
+    app[NODE] = node
+    app[TOKEN] = node.home.token()
     for module in ROUTE_MODULES:
         module.setup(app)
     return app

@@ -14,7 +14,7 @@ from typing import Any
 import orjson
 from aiohttp import WSMsgType, web
 
-from gateway.responses import api_error, json_response
+from gateway.responses import NODE, api_error, json_response
 from mimeidb.commands import dispatch
 from mimeidb.commands.errors import RedisError
 from mimeidb.commands.replies import NULL_ARRAY, Block, Map
@@ -96,7 +96,7 @@ def _binding(request: web.Request) -> Any:
     header = request.headers.get("Authorization", "")
     token = header[7:] if header.startswith("Bearer ") else request.query.get("mmsid", "")
     try:
-        return request.app["node"].mimei.bind_mmsid(token)
+        return request.app[NODE].mimei.bind_mmsid(token)
     except KeyError:
         return None
 
@@ -110,7 +110,7 @@ async def db_http(request: web.Request) -> web.Response:
         body = orjson.loads(await request.read())
     except orjson.JSONDecodeError:
         return api_error(400, "the body must be JSON")
-    return json_response(run_commands(request.app["node"], binding, body))
+    return json_response(run_commands(request.app[NODE], binding, body))
 
 
 @routes.get("/db/ws")
@@ -124,7 +124,7 @@ async def db_ws(request: web.Request) -> web.StreamResponse:
         if msg.type != WSMsgType.TEXT:
             break
         try:
-            reply = run_commands(request.app["node"], binding, orjson.loads(msg.data))
+            reply = run_commands(request.app[NODE], binding, orjson.loads(msg.data))
         except (ValueError, orjson.JSONDecodeError) as exc:
             reply = {"error": f"ERR {exc}"}
         await ws.send_str(orjson.dumps(reply).decode())

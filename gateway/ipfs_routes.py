@@ -25,7 +25,7 @@ from urllib.parse import quote
 import libipld
 from aiohttp import web
 
-from gateway.responses import api_error, json_response
+from gateway.responses import NODE, api_error, json_response
 from mimeidb import files
 from mimeidb.ipfs import car, dagpb, exporter, importer, pins
 from mimeidb.ipfs import cid as cids
@@ -86,7 +86,7 @@ def _text(status: int, message: str) -> web.Response:
 
 
 async def gateway_get(request: web.Request) -> web.StreamResponse:
-    store = request.app["node"].blocks
+    store = request.app[NODE].blocks
     try:
         root = cids.parse(request.match_info["cid"])
         segments = [s for s in request.match_info.get("path", "").split("/") if s]
@@ -419,7 +419,7 @@ class _BodyReader(io.RawIOBase):
 
 @_api
 async def api_add(request: web.Request) -> web.Response:
-    node = request.app["node"]
+    node = request.app[NODE]
     version = _cid_version(request)
     only_hash = _flag(request, "only-hash", False)
     pin = _flag(request, "pin", True) and not only_hash
@@ -452,7 +452,7 @@ async def api_add(request: web.Request) -> web.Response:
 
 @_api
 async def api_cat(request: web.Request) -> web.StreamResponse:
-    store = request.app["node"].blocks
+    store = request.app[NODE].blocks
     target = await _run(exporter.resolve_path, store, _arg(request))
     offset = int(request.query.get("offset", "0"))
     length = int(request.query["length"]) if "length" in request.query else None
@@ -464,28 +464,28 @@ async def api_cat(request: web.Request) -> web.StreamResponse:
 
 @_api
 async def api_ls(request: web.Request) -> web.Response:
-    entries = await _run(exporter.ls, request.app["node"].blocks, _arg(request))
+    entries = await _run(exporter.ls, request.app[NODE].blocks, _arg(request))
     return json_response({"entries": [e.to_json() for e in entries]})
 
 
 @_api
 async def api_stat(request: web.Request) -> web.Response:
     """What a CID or path names: {"cid", "type": file|dir|symlink|raw-block, "size"}."""
-    store = request.app["node"].blocks
+    store = request.app[NODE].blocks
     n = await _run(lambda: exporter.node(store, exporter.resolve_path(store, _arg(request))))
     return json_response({"cid": cids.format(n.cid), "type": n.kind, "size": n.size})
 
 
 @_api
 async def api_block_get(request: web.Request) -> web.Response:
-    block = await _run(exporter.load, request.app["node"].blocks, cids.parse(_arg(request)))
+    block = await _run(exporter.load, request.app[NODE].blocks, cids.parse(_arg(request)))
     return web.Response(body=block, content_type="application/octet-stream")
 
 
 @_api
 async def api_block_stat(request: web.Request) -> web.Response:
     target = cids.parse(_arg(request))
-    block = await _run(exporter.load, request.app["node"].blocks, target)
+    block = await _run(exporter.load, request.app[NODE].blocks, target)
     return json_response({"cid": cids.format(target), "size": len(block)})
 
 
@@ -508,15 +508,15 @@ async def api_block_put(request: web.Request) -> web.Response:
     elif codec == cids.DAG_CBOR:
         libipld.decode_dag_cbor(data)
     target = cids.of_block(data, codec, version)
-    await _run(request.app["node"].blocks.put, target, data)
+    await _run(request.app[NODE].blocks.put, target, data)
     if _flag(request, "pin", False):
-        pins.pin_written(request.app["node"].db, target)
+        pins.pin_written(request.app[NODE].db, target)
     return json_response({"cid": cids.format(target), "size": len(data)})
 
 
 @_api
 async def api_pin_add(request: web.Request) -> web.Response:
-    node = request.app["node"]
+    node = request.app[NODE]
     target = await _run(exporter.resolve_path, node.blocks, _arg(request))
     await _run(pins.pin_add, node.db, node.blocks, target)
     return json_response({"pins": [cids.format(target)]})
@@ -524,7 +524,7 @@ async def api_pin_add(request: web.Request) -> web.Response:
 
 @_api
 async def api_pin_rm(request: web.Request) -> web.Response:
-    node = request.app["node"]
+    node = request.app[NODE]
     target = await _run(exporter.resolve_path, node.blocks, _arg(request))
     pins.pin_rm(node.db, target)
     return json_response({"pins": [cids.format(target)]})
@@ -532,13 +532,13 @@ async def api_pin_rm(request: web.Request) -> web.Response:
 
 @_api
 async def api_pin_ls(request: web.Request) -> web.Response:
-    return json_response({"pins": [cids.format(c) for c in pins.pin_ls(request.app["node"].db)]})
+    return json_response({"pins": [cids.format(c) for c in pins.pin_ls(request.app[NODE].db)]})
 
 
 @_api
 async def api_repo_gc(request: web.Request) -> web.Response:
     """Keeps pins and every kept Mimei version (files.gc_roots); roots are read under the lock."""
-    node = request.app["node"]
+    node = request.app[NODE]
     mimei = getattr(node, "mimei", None)
 
     def work() -> int:
@@ -552,7 +552,7 @@ async def api_repo_gc(request: web.Request) -> web.Response:
 
 @_api
 async def api_dag_export(request: web.Request) -> web.StreamResponse:
-    store = request.app["node"].blocks
+    store = request.app[NODE].blocks
     target = await _run(exporter.resolve_path, store, _arg(request))
     await _run(exporter.load, store, target)
     response = web.StreamResponse()
@@ -563,7 +563,7 @@ async def api_dag_export(request: web.Request) -> web.StreamResponse:
 @_api
 async def api_dag_import(request: web.Request) -> web.Response:
     """Verify and store a CAR; its roots are pinned (kubo's default) unless pin-roots=false."""
-    node = request.app["node"]
+    node = request.app[NODE]
     body = _BodyReader(request, asyncio.get_running_loop())
     pin_roots = _flag(request, "pin-roots", True)
 

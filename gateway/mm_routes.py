@@ -15,7 +15,7 @@ import asyncio
 from aiohttp import web
 
 from gateway.ipfs_routes import CACHE_IMMUTABLE, serve_path
-from gateway.responses import json_response
+from gateway.responses import NODE, json_response
 from mimeidb import files
 from mimeidb.dump import dump_keyspace
 from mimeidb.ipfs import cid as cids
@@ -48,7 +48,7 @@ def _text(status: int, message: str) -> web.Response:
 
 
 async def mm_get(request: web.Request) -> web.StreamResponse:
-    node = request.app["node"]
+    node = request.app[NODE]
     try:
         mid, ver = files.parse_ref(request.match_info["ref"])
         segments = [s for s in request.match_info.get("path", "").split("/") if s]

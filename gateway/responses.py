@@ -6,6 +6,9 @@ from typing import Any
 import orjson
 from aiohttp import web
 
+NODE = web.AppKey("node", object)       # the running Node
+TOKEN = web.AppKey("token", str)        # the node API's bearer token
+
 
 def json_response(data: Any, status: int = 200) -> web.Response:
     return web.Response(body=orjson.dumps(data), status=status, content_type="application/json")

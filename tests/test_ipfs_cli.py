@@ -17,6 +17,7 @@ from mimeidb.cli.client import CliError
 from mimeidb.ipfs.blockstore import RocksBlockStore
 from mimeidb.store.db import Database
 from tests.test_ipfs_fixtures import kubo_bytes, make_testdirlisting
+from gateway.responses import NODE, TOKEN
 
 
 class SyncApi:
@@ -51,8 +52,8 @@ class SyncApi:
 def ctx(tmp_path):
     db = Database(tmp_path / "db")
     app = web.Application(middlewares=[guard])
-    app["node"] = SimpleNamespace(db=db, blocks=RocksBlockStore(db))
-    app["token"] = "t"
+    app[NODE] = SimpleNamespace(db=db, blocks=RocksBlockStore(db))
+    app[TOKEN] = "t"
     ipfs_routes.setup(app)
     loop = asyncio.new_event_loop()
     server = TestServer(app, loop=loop)

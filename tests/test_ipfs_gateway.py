@@ -14,6 +14,7 @@ from mimeidb.ipfs import car, cid, importer, pins
 from mimeidb.ipfs.blockstore import RocksBlockStore
 from mimeidb.store.db import Database
 from tests.test_ipfs_fixtures import kubo_bytes, make_testdirlisting
+from gateway.responses import NODE, TOKEN
 
 AUTH = {"Authorization": "Bearer test-token"}
 BIG = kubo_bytes(3 * importer.CHUNK_SIZE + 1000, "gateway")
@@ -24,8 +25,8 @@ async def env(tmp_path):
     db = Database(tmp_path / "db")
     node = SimpleNamespace(db=db, blocks=RocksBlockStore(db), version_roots=lambda: [])
     app = web.Application(middlewares=[guard])
-    app["node"] = node
-    app["token"] = "test-token"
+    app[NODE] = node
+    app[TOKEN] = "test-token"
     ipfs_routes.setup(app)
     client = TestClient(TestServer(app))
     await client.start_server()
@@ -200,7 +201,7 @@ async def test_api_dag_export_import(env, tmp_path):
     db2 = Database(tmp_path / "db2")
     node2 = SimpleNamespace(db=db2, blocks=RocksBlockStore(db2))
     app = web.Application(middlewares=[guard])
-    app["node"], app["token"] = node2, "test-token"
+    app[NODE], app[TOKEN] = node2, "test-token"
     ipfs_routes.setup(app)
     async with TestClient(TestServer(app)) as c2:
         bad = bytearray(data)

@@ -20,6 +20,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from mimeidb.ipfs import cid, dagpb, exporter, hamt, importer, unixfs
 from mimeidb.ipfs.blockstore import MemoryBlockStore, multihash_of
 from tests.test_ipfs_fixtures import kubo_bytes
+from gateway.responses import NODE, TOKEN
 
 T0260_FLAT = "QmavrTrQG4VhoJmantURAYuw3bowq3E2WcvP36NRQDAC1N"
 T0260_SHARDED = "QmSCJD1KYLhVVHqBK3YyXuoEqHt7vggyJhzoFYbT8v1XYL"
@@ -208,7 +209,7 @@ async def test_gateway_lists_and_serves_sharded_dir(tmp_path, testdata):
     db = Database(tmp_path / "db")
     node = SimpleNamespace(db=db, blocks=RocksBlockStore(db), version_roots=lambda: [])
     app = web.Application(middlewares=[guard])
-    app["node"], app["token"] = node, "test-token"
+    app[NODE], app[TOKEN] = node, "test-token"
     ipfs_routes.setup(app)
     client = TestClient(TestServer(app))
     await client.start_server()

@@ -18,6 +18,7 @@ from mimeidb.ipfs import cid, importer
 from mimeidb.ipfs.blockstore import RocksBlockStore
 from mimeidb.store.db import Database
 from tests.test_ipfs_fixtures import kubo_bytes
+from gateway.responses import NODE, TOKEN
 
 DATA = kubo_bytes(40 << 20, "upload")   # more than the node's 16 MiB read-ahead
 
@@ -39,7 +40,7 @@ def node_server(tmp_path):
 
     async def start():
         app = web.Application(middlewares=[guard])
-        app["node"], app["token"] = node, "t"
+        app[NODE], app[TOKEN] = node, "t"
         ipfs_routes.setup(app)
         server = TestServer(app, host="127.0.0.1")
         await server.start_server()
