@@ -250,6 +250,7 @@ def exec_(ctx, args):
     replies = []
     for spec, argv in queued:
         ctx.last_cmd = argv
+        server.cmd_seq += 1
         started = time.perf_counter_ns()
         try:
             reply = spec.handler(ctx, argv[1:])

@@ -53,7 +53,7 @@ _INT = {
     "repl-diskless-sync-max-replicas": (0, 0, 2147483647), "replica-priority": (100, 0, 2147483647),
     "replica-announce-port": (0, 0, 65535), "repl-backlog-ttl": (3600, 0, 2147483647),
     "min-replicas-to-write": (0, 0, 2147483647), "min-replicas-max-lag": (10, 0, 2147483647),
-    "list-max-listpack-size": (-2, -5, 2147483647), "list-compress-depth": (0, 0, 2147483647),
+    "list-max-listpack-size": (-2, -2147483648, 2147483647), "list-compress-depth": (0, 0, 2147483647),
     "set-max-intset-entries": (512, 0, _MAX), "set-max-listpack-entries": (128, 0, _MAX),
     "set-max-listpack-value": (64, 0, _MAX), "hash-max-listpack-entries": (128, 0, _MAX),
     "hash-max-listpack-value": (64, 0, _MAX), "zset-max-listpack-entries": (128, 0, _MAX),

@@ -132,7 +132,9 @@ class RespServer:
         self.watchers: dict[tuple, set[Session]] = {}
         self.waiters: dict[tuple, deque[Session]] = {}
         self.ready: dict[tuple, None] = {}
-        self.dirty = 0  # keys written since start (INFO rdb_changes_since_last_save)
+        self.dirty = 0  # changes since start (INFO rdb_changes_since_last_save)
+        self.cmd_seq = 0  # bumped per command run: dirty counts a command's writes once
+        self._dirty_seq = -1
         self.config: dict[str, str] = default_config(node, port)
         self.lastsave = int(time.time())
         self.paused_until = 0.0
@@ -154,7 +156,9 @@ class RespServer:
 
     # -- keys: WATCH and blocked clients ----------------------------------------------------
     def key_modified(self, keyspace: Any, key: bytes) -> None:
-        self.dirty += 1
+        if self._dirty_seq != self.cmd_seq:
+            self._dirty_seq = self.cmd_seq
+            self.dirty += 1
         if not self.watchers and not self.waiters:
             return
         where = (ks_scope(keyspace), key)
@@ -458,6 +462,7 @@ class RespConnection(asyncio.Protocol):
             out += QUEUED
             return
         session.last_cmd = argv
+        server.cmd_seq += 1
         started = perf_counter_ns()
         try:
             reply = spec.handler(session, argv[1:])
@@ -524,6 +529,7 @@ class RespConnection(asyncio.Protocol):
         """A key this client waits on was written: run its command again."""
         session = self.session
         spec, argv, block, _ = session.blocked
+        self.server.cmd_seq += 1
         try:
             reply = spec.handler(session, argv[1:])
         except RedisError as exc:

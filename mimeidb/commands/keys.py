@@ -554,9 +554,12 @@ def encoding_name(ks: Keyspace, key: bytes, meta: Meta) -> bytes:
     cfg = ENCODING_CONFIG
     if meta.type == KeyType.LIST:
         limit = cfg["list-max-listpack-size"]
-        if limit > 0:
-            return b"quicklist" if meta.size > limit else b"listpack"
-        max_bytes = 4096 << min(max(-limit, 1), 5) - 1
+        if limit >= 0:  # a count per node (0 counts as 1), under an 8k safety limit
+            if meta.size > max(limit, 1):
+                return b"quicklist"
+            max_bytes = 8192
+        else:  # -1..-5: 4k..64k bytes per node (below -5 counts as -5)
+            max_bytes = 4096 << min(-limit, 5) - 1
         if meta.size > max_bytes // 2:
             return b"quicklist"
         total = 6
