@@ -27,6 +27,8 @@ log = logging.getLogger("mimeidb.p2p")
 PUBSUB_QUEUE = 4096
 CONNECT_TIMEOUT_S = 10.0
 BOOTSTRAP_RETRY_S = 5.0
+HINT_PEERS = 8         # connected peers raced for a block fetched without a known source
+HINTED_BATCH_S = 5.0   # how long a DAG batch waits on the root's sender before asking everyone
 
 _patched = False
 
@@ -105,6 +107,7 @@ class Engine:
         self.nursery = None
         self.host = self.dht = self.pubsub = self.gossipsub = self.bitswap = None
         self._subs: dict[str, list[Callable[[bytes, str], None]]] = {}
+        self._block_source: dict[bytes, Any] = {}  # CID -> peer that sent it (a DAG fetch hint)
 
     # -- lifecycle (called from the asyncio thread) -----------------------------------
     def start(self, timeout: float = 20.0) -> None:
@@ -447,8 +450,40 @@ class Engine:
         return await self.call(run)
 
     async def _get_block(self, cid: bytes, timeout: float) -> bytes:
-        session = self.bitswap.new_session()
-        return await session.get_block(cid, None, timeout)
+        """One block from whichever connected peer sends it first.
+
+        py-libp2p's session without a peer hint broadcasts WANT-HAVE and only looks at the
+        HAVE answers after a fixed 1 s sub-timeout before it sends WANT-BLOCK, so every fetch
+        from Helia (which answers WANT-HAVE with HAVE, not with the block) paid 1 s. With a
+        hint it sends WANT-BLOCK at once: we race one hinted session per connected peer (up to
+        HINT_PEERS; the first block wins, the others are cancelled) and remember the sender as
+        the hint for the rest of the DAG (_fetch_dag). No peers: the unhinted broadcast."""
+        import trio
+        peers = list(self.host.get_connected_peers())[:HINT_PEERS]
+        if not peers:
+            return await self.bitswap.new_session().get_block(cid, None, timeout)
+        won: list = []
+
+        async def one(peer, cancel_scope) -> None:
+            try:
+                data = await self.bitswap.new_session().get_block(cid, peer, timeout)
+            except Exception as exc:  # noqa: BLE001 - this peer did not send it
+                log.debug("bitswap get from %s: %s", peer, _reason(exc))
+                return
+            if not won:
+                won.append((peer, data))
+                cancel_scope.cancel()
+
+        async with trio.open_nursery() as nursery:
+            for peer in peers:
+                nursery.start_soon(one, peer, nursery.cancel_scope)
+        if not won:
+            raise TimeoutError(f"no connected peer sent the block in {timeout:g} s")
+        peer, data = won[0]
+        self._block_source[cid] = peer
+        while len(self._block_source) > 256:
+            self._block_source.pop(next(iter(self._block_source)))
+        return data
 
     async def _fetch_dag(self, root: bytes, block: bytes, timeout: float) -> int:
         """Fetch every block under root this node lacks, level by level in bitswap batches
@@ -457,6 +492,7 @@ class Engine:
         from mimeidb.ipfs import dag
         from mimeidb.ipfs.blockstore import multihash_of
         session = self.bitswap.new_session()
+        hint = self._block_source.pop(root, None)
         fetched = 0
         seen = {multihash_of(root)}
         level = [(root, block)]
@@ -475,6 +511,15 @@ class Engine:
             missing = [c for c in children if not self.blocks.has(c)]
             for i in range(0, len(missing), 64):
                 batch = missing[i:i + 64]
+                if hint is not None:  # WANT-BLOCK straight to the root's sender (see _get_block)
+                    try:
+                        await session.get_blocks_batch(batch, peer_id=hint,
+                                                       timeout=min(timeout, HINTED_BATCH_S))
+                    except Exception as exc:  # noqa: BLE001 - the rest is asked of everyone
+                        log.debug("bitswap batch from %s: %s", hint, _reason(exc))
+                    batch = [c for c in batch if not self.blocks.has(c)]
+                    if not batch:
+                        continue
                 try:
                     await session.get_blocks_batch(batch, timeout=timeout)
                 except Exception as exc:  # noqa: BLE001 - what came is kept; a read reports the rest
