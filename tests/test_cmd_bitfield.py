@@ -3,37 +3,15 @@ random workload compared byte for byte with a real Redis as RESP2."""
 from __future__ import annotations
 
 import random
-from types import SimpleNamespace
 
-import pytest
 
-from mimeidb.commands import dispatch, table
-from mimeidb.commands.errors import RedisError
-from mimeidb.store.db import Database
-from mimeidb.store.keyspace import Keyspace, LiveRaw
-from mimeidb.store.writebuffer import WriteBuffer
-from tests.test_cmd_streams import _resp2, redis_server  # noqa: F401  (shared fixture)
+from mimeidb.commands import table
+from tests.cmdkit import resp2
 
 table.load_all()
 
 BAD_TYPE = ("ERR Invalid bitfield type. Use something like i16 u8. Note that u64 is not "
             "supported but i64 is.")
-
-
-@pytest.fixture
-def r(tmp_path):
-    database = Database(tmp_path / "db")
-    ks = Keyspace(LiveRaw(WriteBuffer(database), b"ns1"), "test")
-    ctx = SimpleNamespace(ks=ks, protocol=2, session=None, services=None)
-
-    def run(*argv):
-        words = [a if isinstance(a, bytes) else str(a).encode() for a in argv]
-        try:
-            return dispatch.execute(ctx, words)
-        except RedisError as exc:
-            return exc.message
-    yield run
-    database.close()
 
 
 def test_get_set_incrby(r):
@@ -73,7 +51,7 @@ def test_errors(r):
     assert r("BITFIELD", "l", "GET", "u8", 0).startswith("WRONGTYPE")
 
 
-def test_random_workload_matches_real_redis(redis_server, r):  # noqa: F811
+def test_random_workload_matches_real_redis(redis_server, r):
     rng = random.Random(7)
     redis_server.call(b"FLUSHALL")
     for _ in range(600):
@@ -92,6 +70,6 @@ def test_random_workload_matches_real_redis(redis_server, r):  # noqa: F811
                                             rng.randint(-(1 << 63), (1 << 63) - 1)])))
         words = [a.encode() for a in argv]
         theirs = redis_server.call(*words)
-        assert _resp2(r(*words)) == theirs, (" ".join(argv), _resp2(r(*words)), theirs)
+        assert resp2(r(*words)) == theirs, (" ".join(argv), resp2(r(*words)), theirs)
         if rng.random() < 0.1:
-            assert _resp2(r(b"GET", b"a")) == redis_server.call(b"GET", b"a")
+            assert resp2(r(b"GET", b"a")) == redis_server.call(b"GET", b"a")

@@ -3,61 +3,16 @@ MATCH and the long double arithmetic of HINCRBYFLOAT. Replies compared with real
 in tests/test_cmd_sets.py (one redis-server for both families)."""
 from __future__ import annotations
 
-from types import SimpleNamespace
 
-import pytest
 
-from mimeidb.commands import dispatch, table
-from mimeidb.commands.errors import RedisError
+from mimeidb.commands import table
 from mimeidb.commands.replies import Map, Simple
-from mimeidb.store.db import Database
-from mimeidb.store.keyspace import Keyspace, LiveRaw
-from mimeidb.store.writebuffer import WriteBuffer
 
 table.load_all()
 
 WRONGTYPE = "WRONGTYPE Operation against a key holding the wrong kind of value"
 NOT_INT = "ERR value is not an integer or out of range"
 SYNTAX = "ERR syntax error"
-
-
-@pytest.fixture
-def db(tmp_path):
-    database = Database(tmp_path / "db")
-    yield database
-    database.close()
-
-
-@pytest.fixture
-def ks(db):
-    modified: list[bytes] = []
-    keyspace = Keyspace(LiveRaw(WriteBuffer(db), b"ns1"), "test",
-                        on_modified=lambda _ks, key: modified.append(key))
-    keyspace.modified_log = modified  # type: ignore[attr-defined]
-    return keyspace
-
-
-def _runner(ks, protocol):
-    ctx = SimpleNamespace(ks=ks, protocol=protocol, session=None, services=None)
-
-    def run(*argv):
-        words = [a if isinstance(a, bytes) else str(a).encode() for a in argv]
-        try:
-            return dispatch.execute(ctx, words)
-        except RedisError as exc:
-            return exc.message
-    return run
-
-
-@pytest.fixture
-def r(ks):
-    """r("HSET", "k", "f", "v") -> the reply, or the error text for an error reply."""
-    return _runner(ks, 2)
-
-
-@pytest.fixture
-def r3(ks):
-    return _runner(ks, 3)
 
 
 def test_hset_hget_counts_new_fields(r, ks):
@@ -285,7 +240,7 @@ def test_hset_touches_only_its_field(r, ks):
     ks.raw.buffer.flush()
     r("HSET", "h", "f5", "w", "new", "x")
     pending = {k for (_cf, k) in ks.raw.buffer._pending}
-    data = {k for k in pending if not k.startswith(b"ns1\xfe")}
+    data = {k for k in pending if not k.startswith(ks.raw.ns + b"\xfe")}
     assert len(data) == 3  # two fields and the META (no full rewrite)
 
 

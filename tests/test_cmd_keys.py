@@ -3,18 +3,16 @@ and (when /usr/bin/redis-server exists) a comparison of replies with a real Redi
 from __future__ import annotations
 
 import time
-from types import SimpleNamespace
 
 import pytest
 
-from mimeidb.commands import dispatch, table
+from mimeidb.commands import table
 from mimeidb.commands.errors import RedisError
 from mimeidb.commands.expiry import sweep
 from mimeidb.commands.replies import Simple
-from mimeidb.store.db import Database
-from mimeidb.store.keyspace import Keyspace, LiveRaw, now_ms
-from mimeidb.store.writebuffer import WriteBuffer
+from mimeidb.store.keyspace import now_ms
 from tests.test_glob import real_redis  # noqa: F401  (fixture)
+from tests.cmdkit import runner
 
 table.load_all()
 
@@ -24,33 +22,9 @@ WRONGTYPE = "WRONGTYPE Operation against a key holding the wrong kind of value"
 
 
 @pytest.fixture
-def db(tmp_path):
-    database = Database(tmp_path / "db")
-    yield database
-    database.close()
-
-
-@pytest.fixture
-def ks(db):
-    modified: list[bytes] = []
-    space = Keyspace(LiveRaw(WriteBuffer(db), b"ns01"), "m1",
-                     on_modified=lambda _ks, key: modified.append(key))
-    space.modified_log = modified  # type: ignore[attr-defined]
-    return space
-
-
-@pytest.fixture
 def r(ks):
-    ctx = SimpleNamespace(ks=ks, protocol=2, session=None, services=None)
-
-    def run(*argv):
-        words = [a if isinstance(a, bytes) else str(a).encode() for a in argv]
-        try:
-            return dispatch.execute(ctx, words)
-        except RedisError as exc:
-            return exc
-
-    return run
+    """Like the shared r, but an error reply comes back as the RedisError itself."""
+    return runner(ks, errors_as_text=False)
 
 
 def err(reply) -> str:

@@ -2,12 +2,7 @@
 exists) the same commands against a real Redis, compared byte for byte as RESP2."""
 from __future__ import annotations
 
-import os
 import random
-import shutil
-import socket
-import subprocess
-import time
 from types import SimpleNamespace
 
 import pytest
@@ -15,46 +10,16 @@ import pytest
 from mimeidb.commands import dispatch, table
 from mimeidb.commands.errors import RedisError
 from mimeidb.commands.replies import NULL_ARRAY, Block, Simple
-from mimeidb.store.db import Database
 from mimeidb.store.encoding import LIST_START, list_index
 from mimeidb.store.keyspace import Keyspace, LiveRaw
 from mimeidb.store.writebuffer import WriteBuffer
+from tests.cmdkit import resp2
 
 table.load_all()
 
 WRONGTYPE = "WRONGTYPE Operation against a key holding the wrong kind of value"
 RANK_ZERO = ("ERR RANK can't be zero: use 1 to start from the first match, 2 from the second "
              "... or use negative to start from the end of the list")
-
-
-@pytest.fixture
-def db(tmp_path):
-    database = Database(tmp_path / "db")
-    yield database
-    database.close()
-
-
-@pytest.fixture
-def ks(db):
-    modified: list[bytes] = []
-    keyspace = Keyspace(LiveRaw(WriteBuffer(db), b"ns1"), "test",
-                        on_modified=lambda _ks, key: modified.append(key))
-    keyspace.modified_log = modified  # type: ignore[attr-defined]
-    return keyspace
-
-
-@pytest.fixture
-def r(ks):
-    """r("LPUSH", "k", "a") -> the reply, or the error text for an error reply."""
-    ctx = SimpleNamespace(ks=ks, protocol=2, session=None, services=None)
-
-    def run(*argv):
-        words = [a if isinstance(a, bytes) else str(a).encode() for a in argv]
-        try:
-            return dispatch.execute(ctx, words)
-        except RedisError as exc:
-            return exc.message
-    return run
 
 
 # -- push and pop ------------------------------------------------------------------------
@@ -538,103 +503,12 @@ def test_readonly_keyspace_refuses_writes(db):
 
 
 # -- against a real Redis ----------------------------------------------------------------
-REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
-
-
-def _resp2(value) -> bytes:
-    """Our reply as RESP2 bytes, for byte-exact comparison with Redis."""
-    if isinstance(value, Block):
-        value = value.timeout_reply
-    if value is NULL_ARRAY:
-        return b"*-1\r\n"
-    if value is None:
-        return b"$-1\r\n"
-    if isinstance(value, Simple):
-        return b"+%s\r\n" % value.encode()
-    if isinstance(value, str):  # an error text from the r() helper
-        return b"-%s\r\n" % value.encode()
-    if isinstance(value, bool):
-        return b":%d\r\n" % int(value)
-    if isinstance(value, int):
-        return b":%d\r\n" % value
-    if isinstance(value, bytes):
-        return b"$%d\r\n%s\r\n" % (len(value), value)
-    if isinstance(value, list):
-        return b"*%d\r\n" % len(value) + b"".join(_resp2(v) for v in value)
-    raise TypeError(value)
-
-
-class RawRedis:
-    """A minimal RESP2 client that returns the raw reply bytes (redis-py folds null shapes)."""
-
-    def __init__(self, port: int) -> None:
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=5)
-        self.buf = b""
-
-    def _fill(self, need) -> None:
-        while not need():
-            chunk = self.sock.recv(65536)
-            if not chunk:
-                raise ConnectionError("redis closed the connection")
-            self.buf += chunk
-
-    def _line(self) -> bytes:
-        self._fill(lambda: b"\r\n" in self.buf)
-        line, self.buf = self.buf.split(b"\r\n", 1)
-        return line
-
-    def _reply(self) -> bytes:
-        line = self._line()
-        kind = line[:1]
-        if kind == b"$":
-            n = int(line[1:])
-            if n < 0:
-                return line + b"\r\n"
-            self._fill(lambda: len(self.buf) >= n + 2)
-            body, self.buf = self.buf[:n + 2], self.buf[n + 2:]
-            return line + b"\r\n" + body
-        if kind == b"*":
-            return line + b"\r\n" + b"".join(self._reply() for _ in range(max(int(line[1:]), 0)))
-        return line + b"\r\n"
-
-    def call(self, *argv: bytes) -> bytes:
-        self.sock.sendall(b"*%d\r\n" % len(argv)
-                          + b"".join(b"$%d\r\n%s\r\n" % (len(a), a) for a in argv))
-        return self._reply()
-
-
-@pytest.fixture(scope="module")
-def redis_server(tmp_path_factory):
-    if not os.access(REDIS_SERVER, os.X_OK):
-        pytest.skip("redis-server not installed")
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    workdir = tmp_path_factory.mktemp("redis")
-    proc = subprocess.Popen([REDIS_SERVER, "--port", str(port), "--bind", "127.0.0.1",
-                             "--save", "", "--appendonly", "no", "--dir", str(workdir)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 5
-    while True:
-        try:
-            client = RawRedis(port)
-            break
-        except OSError:
-            if time.monotonic() > deadline:
-                proc.kill()
-                pytest.skip("redis-server did not start")
-            time.sleep(0.02)
-    yield client
-    proc.terminate()
-    proc.wait(5)
-
-
 def _compare(redis_server, r, script):
     redis_server.call(b"FLUSHALL")
     for argv in script:
         words = [a if isinstance(a, bytes) else str(a).encode() for a in argv]
         theirs = redis_server.call(*words)
-        ours = _resp2(r(*words))
+        ours = resp2(r(*words))
         assert ours == theirs, (argv, ours, theirs)
 
 

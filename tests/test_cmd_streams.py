@@ -2,56 +2,22 @@
 installed) a script of stream commands compared byte for byte with a real Redis as RESP2."""
 from __future__ import annotations
 
-import os
-import shutil
-import socket
-import subprocess
-import time
 from types import SimpleNamespace
 
-import pytest
 
-from mimeidb.commands import dispatch, table
-from mimeidb.commands.errors import RedisError
-from mimeidb.commands.replies import NULL_ARRAY, Block, Double, Map, Simple, format_double
-from mimeidb.store.db import Database
-from mimeidb.store.keyspace import Keyspace, LiveRaw
-from mimeidb.store.writebuffer import WriteBuffer
+from mimeidb.commands import table
+from mimeidb.commands.replies import NULL_ARRAY, Block, Map, Simple
+from tests.cmdkit import resp2, runner
 
 table.load_all()
 
 TOO_SMALL = "ERR The ID specified in XADD is equal or smaller than the target stream top item"
 
 
-@pytest.fixture
-def ks(tmp_path):
-    database = Database(tmp_path / "db")
-    yield Keyspace(LiveRaw(WriteBuffer(database), b"ns1"), "test")
-    database.close()
-
-
-def _runner(ks, protocol=2, session=None, services=None):
-    ctx = SimpleNamespace(ks=ks, protocol=protocol, session=session, services=services)
-
-    def run(*argv):
-        words = [a if isinstance(a, bytes) else str(a).encode() for a in argv]
-        try:
-            return dispatch.execute(ctx, words)
-        except RedisError as exc:
-            return exc.message
-    return run
-
-
-@pytest.fixture
-def r(ks):
-    return _runner(ks)
-
-
 def _ids(entries):
     return [e[0] for e in entries]
 
 
-# -- XADD and ids ------------------------------------------------------------------------
 def test_xadd_ids_and_errors(r):
     assert r("XADD", "s", "1-1", "a", "1") == b"1-1"
     assert r("XADD", "s", "1-*", "b", "2") == b"1-2"
@@ -105,7 +71,7 @@ def test_approximate_trim_follows_redis_nodes(r):
 
 def test_node_size_from_config(ks):
     services = SimpleNamespace(config={"stream-node-max-entries": "10"})
-    r = _runner(ks, services=services)
+    r = runner(ks, services=services)
     for _ in range(100):
         r("XADD", "s", "*", "xitem", "v")
     r("XADD", "s", "MAXLEN", "~", 55, "LIMIT", 30, "*", "xitem", "v")
@@ -141,7 +107,7 @@ def test_xdel_keeps_empty_stream(r):
 
 
 def test_xread_and_blocking(ks):
-    r = _runner(ks)
+    r = runner(ks)
     r("XADD", "s", "1-0", "a", "1")
     assert r("XREAD", "STREAMS", "s", "0") == [[b"s", [[b"1-0", [b"a", b"1"]]]]]
     assert r("XREAD", "STREAMS", "s", "$") is NULL_ARRAY
@@ -151,13 +117,13 @@ def test_xread_and_blocking(ks):
     assert isinstance(block, Block) and block.timeout == 0 and list(block.keys) == [b"s", b"missing"]
     # the face re-runs the parked command: `$` still means the id seen when it first ran
     session = SimpleNamespace(blocked=(None, None, block, None))
-    again = _runner(ks, session=session)
+    again = runner(ks, session=session)
     assert isinstance(again("XREAD", "BLOCK", 0, "STREAMS", "s", "missing", "$", "$"), Block)
     r("XADD", "missing", "5-0", "b", "2")
     r("XADD", "missing", "6-0", "b", "3")
     assert again("XREAD", "BLOCK", 0, "STREAMS", "s", "missing", "$", "$") == \
         [[b"missing", [[b"5-0", [b"b", b"2"]], [b"6-0", [b"b", b"3"]]]]]
-    r3 = _runner(ks, protocol=3)
+    r3 = runner(ks, protocol=3)
     assert r3("XREAD", "STREAMS", "s", "0") == Map([(b"s", [[b"1-0", [b"a", b"1"]]])])
 
 
@@ -207,91 +173,6 @@ def test_rename_and_copy_carry_groups(r):
 
 
 # -- against a real Redis ------------------------------------------------------------------
-REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
-
-
-def _resp2(value) -> bytes:
-    if isinstance(value, Block):
-        value = value.timeout_reply
-    if value is NULL_ARRAY:
-        return b"*-1\r\n"
-    if value is None:
-        return b"$-1\r\n"
-    if isinstance(value, Simple):
-        return b"+%s\r\n" % value.encode()
-    if isinstance(value, str):
-        return b"-%s\r\n" % value.encode()
-    if isinstance(value, Double):
-        value = format_double(value)
-    if isinstance(value, int):
-        return b":%d\r\n" % value
-    if isinstance(value, bytes):
-        return b"$%d\r\n%s\r\n" % (len(value), value)
-    if isinstance(value, Map):
-        value = [x for pair in value for x in pair]
-    if isinstance(value, list):
-        return b"*%d\r\n" % len(value) + b"".join(_resp2(v) for v in value)
-    raise TypeError(value)
-
-
-class RawRedis:
-    """A minimal RESP2 client returning raw reply bytes."""
-
-    def __init__(self, port: int) -> None:
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=5)
-        self.buf = b""
-
-    def _fill(self, need) -> None:
-        while not need():
-            chunk = self.sock.recv(65536)
-            if not chunk:
-                raise ConnectionError("redis closed the connection")
-            self.buf += chunk
-
-    def _reply(self) -> bytes:
-        self._fill(lambda: b"\r\n" in self.buf)
-        line, self.buf = self.buf.split(b"\r\n", 1)
-        if line[:1] == b"$" and int(line[1:]) >= 0:
-            n = int(line[1:])
-            self._fill(lambda: len(self.buf) >= n + 2)
-            body, self.buf = self.buf[:n + 2], self.buf[n + 2:]
-            return line + b"\r\n" + body
-        if line[:1] == b"*":
-            return line + b"\r\n" + b"".join(self._reply() for _ in range(max(int(line[1:]), 0)))
-        return line + b"\r\n"
-
-    def call(self, *argv: bytes) -> bytes:
-        self.sock.sendall(b"*%d\r\n" % len(argv)
-                          + b"".join(b"$%d\r\n%s\r\n" % (len(a), a) for a in argv))
-        return self._reply()
-
-
-@pytest.fixture(scope="module")
-def redis_server(tmp_path_factory):
-    if not os.access(REDIS_SERVER, os.X_OK):
-        pytest.skip("redis-server not installed")
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    workdir = tmp_path_factory.mktemp("redis-streams")
-    proc = subprocess.Popen([REDIS_SERVER, "--port", str(port), "--bind", "127.0.0.1",
-                             "--save", "", "--appendonly", "no", "--dir", str(workdir)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 5
-    while True:
-        try:
-            client = RawRedis(port)
-            break
-        except OSError:
-            if time.monotonic() > deadline:
-                proc.kill()
-                pytest.skip("redis-server did not start")
-            time.sleep(0.02)
-    yield client
-    proc.terminate()
-    proc.wait(5)
-
-
 # Explicit ids only (auto ids depend on the clock); no times (XINFO FULL, XPENDING idle).
 SCRIPT = [
     ("XADD", "s", "1-1", "a", "1"), ("XADD", "s", "1-*", "b", "2"), ("XADD", "s", "1-1", "x", "y"),
@@ -345,5 +226,5 @@ def test_script_matches_real_redis(redis_server, r):
     for argv in SCRIPT:
         words = [str(a).encode() for a in argv]
         theirs = redis_server.call(*words)
-        ours = _resp2(r(*words))
+        ours = resp2(r(*words))
         assert ours == theirs, (argv, ours, theirs)
