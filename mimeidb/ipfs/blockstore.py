@@ -7,32 +7,18 @@ from __future__ import annotations
 
 from typing import Iterable, Iterator, Protocol
 
+from mimeidb.ipfs.cid import read_varint
 from mimeidb.store.db import CF_BLOCKS, Database
-
-
-def _read_varint(data: bytes, pos: int) -> tuple[int, int]:
-    value = shift = 0
-    while True:
-        if pos >= len(data):
-            raise ValueError("truncated varint")
-        byte = data[pos]
-        pos += 1
-        value |= (byte & 0x7F) << shift
-        if not byte & 0x80:
-            return value, pos
-        shift += 7
-        if shift > 63:
-            raise ValueError("varint too long")
 
 
 def multihash_of(cid: bytes) -> bytes:
     """The multihash inside a binary CID (v0 or v1)."""
     if len(cid) == 34 and cid[0] == 0x12 and cid[1] == 0x20:
         return cid
-    version, pos = _read_varint(cid, 0)
+    version, pos = read_varint(cid, 0)
     if version != 1:
         raise ValueError(f"unsupported CID version {version}")
-    _, pos = _read_varint(cid, pos)  # codec
+    _, pos = read_varint(cid, pos)  # codec
     return cid[pos:]
 
 
