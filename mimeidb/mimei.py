@@ -160,6 +160,7 @@ class MimeiManager:
             ks.db = db  # type: ignore[attr-defined]
             ks.mid = mid  # type: ignore[attr-defined]
             ks.manager = self  # type: ignore[attr-defined]  (its sibling databases)
+            ks.notifier = getattr(self, "_notifier", None)
             self._live[mid if db == 0 else (mid, db)] = ks
         return ks
 
@@ -536,6 +537,12 @@ class MimeiManager:
     # -- change listeners ------------------------------------------------------------
     def add_listener(self, fn: Callable[[Keyspace, bytes], None]) -> None:
         self._listeners.append(fn)
+
+    def set_notifier(self, fn: Callable[[Keyspace, int, bytes, bytes], None] | None) -> None:
+        """Install (None: remove) the keyspace event notifier of every live keyspace."""
+        self._notifier = fn
+        for ks in self._live.values():
+            ks.notifier = fn
 
     def _key_modified(self, ks: Keyspace, key: bytes) -> None:
         for fn in self._listeners:

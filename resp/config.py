@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from mimeidb.store import notify
 from mimeidb.commands.errors import RedisError
 
 _MAX = (1 << 63) - 1
@@ -222,6 +223,11 @@ def check(name: str, raw: bytes, current: dict[str, str]) -> str:
         if value not in choices:
             raise _fail(shown, "argument(s) must be one of the following: " + ", ".join(choices))
         return value
+    if name == "notify-keyspace-events":
+        flags = notify.parse(text)
+        if flags is None:
+            raise _fail(shown, notify.INVALID)
+        return notify.to_string(flags)
     if name == "client-output-buffer-limit":
         return _obuf(shown, text, current.get(name, _STRING[name]))
     if name == "save":
@@ -273,3 +279,5 @@ def apply(server: Any, name: str, value: str) -> None:
         server.node.db.appendfsync = value
     elif name in ENCODING_CONFIG:
         ENCODING_CONFIG[name] = int(value)
+    elif name == "notify-keyspace-events":
+        server.set_notify_flags(notify.parse(value) or 0)

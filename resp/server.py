@@ -21,6 +21,7 @@ from typing import Any
 from mimeidb.commands import errors, table
 from mimeidb.commands.errors import RedisError
 from mimeidb.commands.replies import Block, Push
+from mimeidb.store import notify
 from resp import commands as _session_commands  # noqa: F401  (registers session commands)
 from resp import mm_versions as _mm_versions  # noqa: F401  (registers MM.BACKUP and the other version commands)
 from resp.config import defaults as config_defaults
@@ -136,6 +137,7 @@ class RespServer:
         self.cmd_seq = 0  # bumped per command run: dirty counts a command's writes once
         self._dirty_seq = -1
         self.config: dict[str, str] = default_config(node, port)
+        self.notify_flags = 0
         self.lastsave = int(time.time())
         self.paused_until = 0.0
         self._flush_scheduled = False
@@ -250,6 +252,28 @@ class RespServer:
             waiting, self._commit = self._commit, []
             for conn, out in waiting:
                 conn.write(out)
+
+    # -- keyspace notifications -------------------------------------------------------------
+    def set_notify_flags(self, flags: int) -> None:
+        """notify-keyspace-events changed: keyspaces call keyspace_event only while some class
+        is on and K or E says where to publish (otherwise Redis publishes nothing)."""
+        self.notify_flags = flags
+        on = flags & (notify.KEYSPACE | notify.KEYEVENT) and flags & ~(notify.KEYSPACE
+                                                                       | notify.KEYEVENT)
+        self.node.mimei.set_notifier(self.keyspace_event if on else None)
+
+    def keyspace_event(self, ks: Any, flag: int, event: bytes, key: bytes) -> None:
+        """Publish `event` on __keyspace@<db>__:<key> and `key` on __keyevent@<db>__:<event>
+        to the subscribers of the keyspace's Mimei (channels are scoped per Mimei)."""
+        flags = self.notify_flags
+        if not flags & flag:
+            return
+        scope = getattr(ks, "mid", None)
+        db = getattr(ks, "db", 0)
+        if flags & notify.KEYSPACE:
+            self.pubsub.publish(scope, b"__keyspace@%d__:%s" % (db, key), event, self.deliver)
+        if flags & notify.KEYEVENT:
+            self.pubsub.publish(scope, b"__keyevent@%d__:%s" % (db, event), key, self.deliver)
 
     # -- pub/sub delivery -------------------------------------------------------------------
     def deliver(self, session: Session, message: list) -> None:

@@ -9,6 +9,7 @@ from mimeidb.commands.args import to_int, upper
 from mimeidb.commands.errors import RedisError
 from mimeidb.commands.strings import MAX_STRING, _store, _string
 from mimeidb.commands.table import command
+from mimeidb.store import notify as N
 
 BIT_OFFSET = "ERR bit offset is not an integer or out of range"
 BIT_VALUE = "ERR bit is not an integer or out of range"
@@ -41,7 +42,8 @@ def setbit(ctx, args):
     else:
         data[byte] &= ~(1 << shift) & 0xFF
     if value is None or bytes(data) != value:
-        _store(ks, args[0], bytes(data), old)
+        _store(ks, args[0], bytes(data), old, raw=True)
+        ks.notify(N.STRING, b"setbit", args[0])
     return previous
 
 
@@ -157,7 +159,8 @@ def bitop(ctx, args):
     size = max(len(v) for v in values)
     ks.check_writable()
     if size == 0:
-        ks.delete(args[1])
+        if ks.delete(args[1]):
+            ks.notify(N.GENERIC, b"del", args[1])
         return 0
     numbers = [int.from_bytes(v.ljust(size, b"\0"), "big") for v in values]
     result = numbers[0]
@@ -171,6 +174,7 @@ def bitop(ctx, args):
         else:
             result ^= number
     _store(ks, args[1], result.to_bytes(size, "big"), ks.meta(args[1]), keep_ttl=False)
+    ks.notify(N.STRING, b"set", args[1])
     return size
 
 
@@ -319,7 +323,8 @@ def _bitfield(ctx, args, readonly_command: bool):
         _write_field(data, offset, bits, fitted)
         out.append(current if sub == b"SET" else fitted)
     if value is None or bytes(data) != value:
-        _store(ks, args[0], bytes(data), old)
+        _store(ks, args[0], bytes(data), old, raw=True)
+        ks.notify(N.STRING, b"setbit", args[0])
     return out
 
 

@@ -8,6 +8,9 @@ from mimeidb.commands.cursors import ScanOptions, parse_cursor, scan_entries
 from mimeidb.commands.errors import RedisError
 from mimeidb.commands.replies import OK, Map
 from mimeidb.commands.table import command
+from mimeidb.commands.keys import ENCODING_CONFIG
+from mimeidb.store import encoding as enc
+from mimeidb.store import notify as N
 from mimeidb.store.encoding import KeyType, Meta
 from mimeidb.store.keyspace import Keyspace
 from mimeidb.store.sampling import sample
@@ -21,7 +24,8 @@ def _hash(ks: Keyspace, key: bytes) -> Meta | None:
     return ks.typed(key, KeyType.HASH)
 
 
-def _set_fields(ks: Keyspace, key: bytes, meta: Meta | None, pairs: list[bytes]) -> int:
+def _set_fields(ks: Keyspace, key: bytes, meta: Meta | None, pairs: list[bytes],
+                event: bytes = b"hset") -> int:
     """Write field/value pairs; returns how many fields are new. Creates the key if needed."""
     ks.check_writable()
     added = 0
@@ -31,12 +35,21 @@ def _set_fields(ks: Keyspace, key: bytes, meta: Meta | None, pairs: list[bytes])
         if ks.get_entry(key, field) is None:
             added += 1
         ks.put_entry(key, field, pairs[i + 1])
+    # hashTypeTryConversion: a listpack hash turns hashtable for good past the thresholds
+    hint = enc.HINT_LISTPACK if meta is None else meta.hint
+    if hint == enc.HINT_LISTPACK:
+        cfg = ENCODING_CONFIG
+        if (meta.size if meta is not None else 0) + added > cfg["hash-max-listpack-entries"] \
+                or max(len(item) for item in pairs) > cfg["hash-max-listpack-value"]:
+            hint = enc.HINT_BIG
     if meta is None:
-        ks.put_meta(key, Meta(KeyType.HASH, size=added), None)
-    elif added:
+        ks.put_meta(key, Meta(KeyType.HASH, size=added, hint=hint), None)
+    elif added or hint != meta.hint:
         meta.size += added
+        meta.hint = hint
         ks.put_meta(key, meta, meta)
     ks.modified(key)
+    ks.notify(N.HASH, event, key)
     return added
 
 
@@ -100,6 +113,9 @@ def hdel(ctx, args):
             removed += 1
     if removed:
         _shrink(ks, key, meta, removed)
+        ks.notify(N.HASH, b"hdel", key)
+        if meta.size <= 0:
+            ks.notify(N.GENERIC, b"del", key)
     return removed
 
 
@@ -168,7 +184,7 @@ def hincrby(ctx, args):
     result = value + delta
     if not INT64_MIN <= result <= INT64_MAX:
         raise RedisError(errors.OVERFLOW)
-    _set_fields(ks, key, meta, [field, b"%d" % result])
+    _set_fields(ks, key, meta, [field, b"%d" % result], b"hincrby")
     return result
 
 
@@ -180,7 +196,7 @@ def hincrbyfloat(ctx, args):
     meta = _hash(ks, key)
     current = ks.get_entry(key, field) if meta is not None else None
     text = longdouble.incr(current, delta, HASH_NOT_FLOAT)
-    _set_fields(ks, key, meta, [field, text])
+    _set_fields(ks, key, meta, [field, text], b"hincrbyfloat")
     return text
 
 

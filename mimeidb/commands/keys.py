@@ -17,6 +17,7 @@ from mimeidb.commands.glob import compile_glob, literal_prefix
 from mimeidb.commands.replies import OK, Simple
 from mimeidb.commands.table import command
 from mimeidb.store import encoding as enc
+from mimeidb.store import notify as N
 from mimeidb.store.encoding import LIST_START, TYPE_NAMES, KeyType, Meta, list_index
 from mimeidb.store.keyspace import Keyspace, now_ms
 
@@ -52,7 +53,12 @@ def del_(ctx, args):
     """Delete keys; returns how many existed."""
     ks = ctx.ks
     ks.check_writable()
-    return sum(1 for key in args if ks.delete(key))
+    deleted = 0
+    for key in args:
+        if ks.delete(key):
+            deleted += 1
+            ks.notify(N.GENERIC, b"del", key)
+    return deleted
 
 
 @command("unlink", -2, "write fast", keys=(1, -1, 1))
@@ -185,6 +191,8 @@ def move(ctx, args):
         return 0
     copy_across(ks, target, key, key)
     ks.delete(key)
+    ks.notify(N.GENERIC, b"move_from", key)
+    target.notify(N.GENERIC, b"move_to", key)
     return 1
 
 
@@ -328,6 +336,8 @@ def _rename(ctx, args, nx: bool):
     if nx and ks.meta(dst) is not None:
         return 0
     ks.rename_key(src, dst)
+    ks.notify(N.GENERIC, b"rename_from", src)
+    ks.notify(N.GENERIC, b"rename_to", dst)
     return 1 if nx else OK
 
 
@@ -369,6 +379,7 @@ def copy(ctx, args):
     if target.meta(dst) is not None and not replace:
         return 0
     copy_across(ks, target, src, dst)
+    target.notify(N.GENERIC, b"copy_to", dst)
     return 1
 
 
@@ -413,8 +424,10 @@ def _expire(ctx, args, name: str, unit_ms: int, relative: bool):
     ks.check_writable()
     if when <= now_ms():
         ks.delete(key)
+        ks.notify(N.GENERIC, b"del", key)
     else:
         ks.set_expire(key, meta, when)
+        ks.notify(N.GENERIC, b"expire", key)
     return 1
 
 
@@ -485,6 +498,7 @@ def persist(ctx, args):
         return 0
     ks.check_writable()
     ks.set_expire(args[0], meta, 0)
+    ks.notify(N.GENERIC, b"persist", args[0])
     return 1
 
 
@@ -541,11 +555,17 @@ def _is_long(value: bytes) -> bool:
     return value != b"-0" and is_int(value)
 
 
+_HINT_NAMES = {enc.HINT_INTSET: b"intset", enc.HINT_LISTPACK: b"listpack",
+               enc.HINT_BIG: b"hashtable"}
+
+
 def encoding_name(ks: Keyspace, key: bytes, meta: Meta) -> bytes:
     """The encoding Redis (7.2, default thresholds) would show for this value. We store every
     type one way; the name tells clients and tests what Redis would have chosen."""
     if meta.type == KeyType.STRING:
         value = meta.value
+        if meta.raw:
+            return b"raw"
         if len(value) <= 20 and _is_long(value):
             return b"int"
         return b"embstr" if len(value) <= EMBSTR_LIMIT else b"raw"
@@ -568,6 +588,8 @@ def encoding_name(ks: Keyspace, key: bytes, meta: Meta) -> bytes:
             if total > max_bytes:
                 return b"quicklist"
         return b"listpack"
+    if meta.hint and meta.type in (KeyType.SET, KeyType.HASH):
+        return _HINT_NAMES[meta.hint]
     if meta.type == KeyType.SET:
         entries, value_max = cfg["set-max-listpack-entries"], cfg["set-max-listpack-value"]
         if meta.size <= max(cfg["set-max-intset-entries"], entries):
@@ -728,13 +750,16 @@ def _sort(ctx, args, readonly: bool):
     if store is None:
         return output
     ks.check_writable()
-    ks.delete(store)
+    existed = ks.delete(store)
     if output:
         for n, value in enumerate(output):
             ks.put_entry(store, list_index(LIST_START + n), value if value is not None else b"")
         ks.put_meta(store, Meta(KeyType.LIST, size=len(output), head=LIST_START,
                                 tail=LIST_START + len(output)), None)
         ks.modified(store)
+        ks.notify(N.LIST, b"sortstore", store)
+    elif existed:
+        ks.notify(N.GENERIC, b"del", store)
     return len(output)
 
 

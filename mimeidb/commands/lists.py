@@ -13,6 +13,7 @@ from mimeidb.commands.args import INT64_MAX, INT64_MIN, to_int, to_timeout, uppe
 from mimeidb.commands.errors import RedisError
 from mimeidb.commands.replies import NULL_ARRAY, OK, Block
 from mimeidb.commands.table import command, numkeys_keys
+from mimeidb.store import notify as N
 from mimeidb.store.encoding import KeyType
 from mimeidb.store.keyspace import Keyspace
 from mimeidb.store.list_type import ListValue
@@ -62,6 +63,16 @@ def _ready(ctx, key: bytes) -> ListValue | None:
     return ListValue.load(ctx.ks, key)
 
 
+def _saved(lst: ListValue, event: bytes) -> None:
+    """Save lst, then notify `event` (and `del` when it emptied the key), as Redis does."""
+    lst.save()
+    ks = lst.ks
+    if ks.notifier is not None:
+        ks.notify(N.LIST, event, lst.key)
+        if not len(lst):
+            ks.notify(N.GENERIC, b"del", lst.key)
+
+
 # -- push --------------------------------------------------------------------------------
 def _push(ctx, args, left: bool, only_existing: bool) -> int:
     ks = ctx.ks
@@ -72,7 +83,7 @@ def _push(ctx, args, left: bool, only_existing: bool) -> int:
             return 0
         lst = ListValue(ks, args[0], None)
     lst.push(args[1:], left)
-    lst.save()
+    _saved(lst, b"lpush" if left else b"rpush")
     return len(lst)
 
 
@@ -113,13 +124,13 @@ def _pop(ctx, args, name: str, left: bool):
     if not has_count:
         ks.check_writable()
         value = lst.pop(1, left)[0]
-        lst.save()
+        _saved(lst, b"lpop" if left else b"rpop")
         return value
     if count == 0:
         return []
     ks.check_writable()
     values = lst.pop(count, left)
-    lst.save()
+    _saved(lst, b"lpop" if left else b"rpop")
     return values
 
 
@@ -165,7 +176,7 @@ def lset(ctx, args):
         raise RedisError(errors.INDEX_OUT_OF_RANGE)
     ks.check_writable()
     lst.set(index, args[2])
-    lst.save()
+    _saved(lst, b"lset")
     return OK
 
 
@@ -206,7 +217,7 @@ def ltrim(ctx, args):
         lst.trim(1, 0)
     else:
         lst.trim(*window)
-    lst.save()  # even when nothing was trimmed: Redis still signals the key (WATCH)
+    _saved(lst, b"ltrim")  # even when nothing was trimmed: Redis still signals the key
     return OK
 
 
@@ -228,7 +239,7 @@ def linsert(ctx, args):
         return -1
     ks.check_writable()
     lst.insert(index if where == b"BEFORE" else index + 1, args[3])
-    lst.save()
+    _saved(lst, b"linsert")
     return len(lst)
 
 
@@ -251,7 +262,7 @@ def lrem(ctx, args):
         return 0
     ks.check_writable()
     lst.remove(sorted(found))
-    lst.save()
+    _saved(lst, b"lrem")
     return len(found)
 
 
@@ -311,6 +322,11 @@ def _move(ks: Keyspace, source: bytes, destination: bytes, from_left: bool, to_l
     if dst is not src:
         src.save()
     dst.save()
+    if ks.notifier is not None:
+        ks.notify(N.LIST, b"lpush" if to_left else b"rpush", destination)
+        ks.notify(N.LIST, b"lpop" if from_left else b"rpop", source)
+        if not len(src):
+            ks.notify(N.GENERIC, b"del", source)
     return value
 
 
@@ -358,7 +374,7 @@ def _mpop(ctx, keys: list[bytes], left: bool, count: int):
             continue
         ks.check_writable()
         values = lst.pop(count, left)
-        lst.save()
+        _saved(lst, b"lpop" if left else b"rpop")
         return [key, values]
     return None
 
@@ -385,7 +401,7 @@ def _blocking_pop(ctx, args, left: bool):
             continue
         ctx.ks.check_writable()
         value = lst.pop(1, left)[0]
-        lst.save()
+        _saved(lst, b"lpop" if left else b"rpop")
         return [key, value]
     return _block(keys, timeout)
 

@@ -10,6 +10,9 @@ from mimeidb.commands.cursors import ScanOptions, parse_cursor, scan_entries
 from mimeidb.commands.errors import RedisError
 from mimeidb.commands.replies import SetReply
 from mimeidb.commands.table import command, numkeys_keys
+from mimeidb.commands.keys import ENCODING_CONFIG, _is_long
+from mimeidb.store import encoding as enc
+from mimeidb.store import notify as N
 from mimeidb.store.encoding import KeyType, Meta
 from mimeidb.store.keyspace import Keyspace
 from mimeidb.store.sampling import sample
@@ -26,22 +29,65 @@ def _members(ks: Keyspace, key: bytes) -> Iterable[bytes]:
     return (member for member, _ in ks.entries(key))
 
 
-def _add(ks: Keyspace, key: bytes, meta: Meta | None, members: Iterable[bytes]) -> int:
-    """Add members (creating the key if meta is None); returns how many were new."""
+def _create_hint(first: bytes, size_hint: int) -> int:
+    """setTypeCreate: the encoding of a new set for its first member and expected size."""
+    cfg = ENCODING_CONFIG
+    if _is_long(first) and size_hint <= cfg["set-max-intset-entries"]:
+        return enc.HINT_INTSET
+    if size_hint <= cfg["set-max-listpack-entries"]:
+        return enc.HINT_LISTPACK
+    return enc.HINT_BIG
+
+
+def _add_hint(hint: int, size: int, member: bytes) -> int:
+    """setTypeAdd's conversions: the encoding after adding a new member to a set of `size`."""
+    cfg = ENCODING_CONFIG
+    if hint == enc.HINT_INTSET:
+        if _is_long(member):
+            return enc.HINT_BIG if size + 1 > cfg["set-max-intset-entries"] else hint
+        if size < cfg["set-max-listpack-entries"] and len(member) <= cfg["set-max-listpack-value"]:
+            return enc.HINT_LISTPACK
+        return enc.HINT_BIG
+    if hint == enc.HINT_LISTPACK:
+        if size < cfg["set-max-listpack-entries"] and len(member) <= cfg["set-max-listpack-value"]:
+            return hint
+        return enc.HINT_BIG
+    return hint
+
+
+def _add(ks: Keyspace, key: bytes, meta: Meta | None, members: Iterable[bytes],
+         size_hint: int = 0) -> int:
+    """Add members (creating the key if meta is None); returns how many were new.
+    `size_hint` is SADD's argument count (setTypeCreate/setTypeMaybeConvert)."""
     ks.check_writable()
+    members = list(members)
+    if meta is None:
+        hint = _create_hint(members[0], size_hint) if members else 0
+        size = 0
+    else:
+        hint, size = meta.hint, meta.size
+        cfg = ENCODING_CONFIG
+        if (hint == enc.HINT_LISTPACK and size_hint > cfg["set-max-listpack-entries"]) or \
+                (hint == enc.HINT_INTSET and size_hint > cfg["set-max-intset-entries"]):
+            hint = enc.HINT_BIG
     added = 0
     for member in members:
         # a member repeated within one call is seen here: get_entry reads pending writes
         if ks.get_entry(key, member) is None:
             ks.put_entry(key, member, b"")
+            if hint and hint != enc.HINT_BIG:
+                hint = _add_hint(hint, size + added, member)
             added += 1
     if meta is None:
         if not added:
             return 0
-        ks.put_meta(key, Meta(KeyType.SET, size=added), None)
-    elif added:
+        ks.put_meta(key, Meta(KeyType.SET, size=added, hint=hint), None)
+    elif added or hint != meta.hint:
         meta.size += added
+        meta.hint = hint
         ks.put_meta(key, meta, meta)
+        if not added:
+            return 0
     else:
         return 0
     ks.modified(key)
@@ -66,30 +112,49 @@ def _remove(ks: Keyspace, key: bytes, meta: Meta, members: Iterable[bytes]) -> i
     return removed
 
 
-def _store(ks: Keyspace, dest: bytes, members: list[bytes]) -> int:
-    """Replace dest, whatever it holds, by a set of members (deleted if empty)."""
+def _store(ks: Keyspace, dest: bytes, members: list[bytes], event: bytes) -> int:
+    """Replace dest, whatever it holds, by a set of members (deleted if empty). The result
+    is built as Redis builds it (an intset growing member by member), for its encoding."""
     ks.check_writable()
     existed = ks.delete(dest)
     if members:
-        for member in members:
+        hint = enc.HINT_INTSET
+        for size, member in enumerate(members):
             ks.put_entry(dest, member, b"")
-        ks.put_meta(dest, Meta(KeyType.SET, size=len(members)), None)
+            if hint != enc.HINT_BIG:
+                hint = _add_hint(hint, size, member)
+        ks.put_meta(dest, Meta(KeyType.SET, size=len(members), hint=hint), None)
         if not existed:
             ks.modified(dest)
+        ks.notify(N.SET, event, dest)
+    elif existed:
+        ks.notify(N.GENERIC, b"del", dest)
     return len(members)
 
 
 @command("sadd", -3, "write denyoom fast", group="set")
 def sadd(ctx, args):
     """Add members; returns how many were new."""
-    return _add(ctx.ks, args[0], _set(ctx.ks, args[0]), args[1:])
+    ks = ctx.ks
+    added = _add(ks, args[0], _set(ks, args[0]), args[1:], len(args) - 1)
+    if added:
+        ks.notify(N.SET, b"sadd", args[0])
+    return added
 
 
 @command("srem", -3, "write fast", group="set")
 def srem(ctx, args):
     """Remove members; returns how many existed."""
-    meta = _set(ctx.ks, args[0])
-    return 0 if meta is None else _remove(ctx.ks, args[0], meta, args[1:])
+    ks = ctx.ks
+    meta = _set(ks, args[0])
+    if meta is None:
+        return 0
+    removed = _remove(ks, args[0], meta, args[1:])
+    if removed:
+        ks.notify(N.SET, b"srem", args[0])
+        if meta.size <= 0:
+            ks.notify(N.GENERIC, b"del", args[0])
+    return removed
 
 
 @command("scard", 2, "readonly fast", group="set")
@@ -154,9 +219,12 @@ def spop(ctx, args):
     if count >= meta.size:
         members = list(_members(ks, key))
         ks.delete(key)
+        ks.notify(N.SET, b"spop", key)
+        ks.notify(N.GENERIC, b"del", key)
     else:
         members = [m for m, _ in sample(ks, key, meta.size, count, True)]
         _remove(ks, key, meta, members)
+        ks.notify(N.SET, b"spop", key)
     return members[0] if len(args) == 1 else SetReply(members)
 
 
@@ -190,7 +258,11 @@ def smove(ctx, args):
         return 0 if ks.get_entry(src, member) is None else 1
     if not _remove(ks, src, src_meta, [member]):
         return 0
-    _add(ks, dst, dst_meta, [member])
+    ks.notify(N.SET, b"srem", src)
+    if src_meta.size <= 0:
+        ks.notify(N.GENERIC, b"del", src)
+    if _add(ks, dst, dst_meta, [member]):
+        ks.notify(N.SET, b"sadd", dst)
     return 1
 
 
@@ -256,19 +328,19 @@ def sdiff(ctx, args):
 @command("sinterstore", -3, "write denyoom", keys=(1, -1, 1), group="set")
 def sinterstore(ctx, args):
     """Store the intersection in a key; returns its size."""
-    return _store(ctx.ks, args[0], _inter(ctx.ks, args[1:]))
+    return _store(ctx.ks, args[0], _inter(ctx.ks, args[1:]), b"sinterstore")
 
 
 @command("sunionstore", -3, "write denyoom", keys=(1, -1, 1), group="set")
 def sunionstore(ctx, args):
     """Store the union in a key; returns its size."""
-    return _store(ctx.ks, args[0], _union(ctx.ks, args[1:]))
+    return _store(ctx.ks, args[0], _union(ctx.ks, args[1:]), b"sunionstore")
 
 
 @command("sdiffstore", -3, "write denyoom", keys=(1, -1, 1), group="set")
 def sdiffstore(ctx, args):
     """Store the difference in a key; returns its size."""
-    return _store(ctx.ks, args[0], _diff(ctx.ks, args[1:]))
+    return _store(ctx.ks, args[0], _diff(ctx.ks, args[1:]), b"sdiffstore")
 
 
 # Key positions depend on numkeys (Redis: movablekeys); (2, -1, 1) over-approximates them.

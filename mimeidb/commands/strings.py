@@ -6,6 +6,7 @@ from mimeidb.commands.args import INT64_MAX, INT64_MIN, to_int, upper
 from mimeidb.commands.errors import RedisError
 from mimeidb.commands.replies import OK, Map
 from mimeidb.commands.table import command
+from mimeidb.store import notify as N
 from mimeidb.store.encoding import KeyType, Meta
 from mimeidb.store.keyspace import Keyspace, now_ms
 
@@ -33,11 +34,14 @@ def _string(ks: Keyspace, key: bytes) -> tuple[Meta | None, bytes | None]:
     return meta, (meta.value if meta is not None else None)
 
 
-def _store(ks: Keyspace, key: bytes, value: bytes, old: Meta | None, keep_ttl: bool = True) -> None:
+def _store(ks: Keyspace, key: bytes, value: bytes, old: Meta | None, keep_ttl: bool = True,
+           raw: bool = False) -> None:
+    """Write a string keeping its TTL; `raw` marks it as edited in place (APPEND, SETRANGE,
+    SETBIT: Redis's encoding is then `raw` whatever the value looks like)."""
     if len(value) > MAX_STRING:
         raise RedisError(errors.STRING_TOO_LONG)
     expire = old.expire_ms if (old is not None and keep_ttl) else 0
-    ks.set_string(key, value, expire, old)
+    ks.set_string(key, value, expire, old, raw=raw)
 
 
 @command("get", 2, "readonly fast", group="string")
@@ -54,6 +58,8 @@ def set_(ctx, args):
     if len(args) == 2:
         ks.check_writable()
         ks.set_string(key, value)
+        if ks.notifier is not None:
+            ks.notify(N.STRING, b"set", key)
         return OK
     condition = expire_unit = None
     expire = 0
@@ -88,8 +94,12 @@ def set_(ctx, args):
         raise RedisError(errors.STRING_TOO_LONG)
     if expire and expire <= now_ms():
         ks.delete(key)
+        ks.notify(N.GENERIC, b"del", key)
     else:
         ks.set_string(key, value, expire, old)
+        ks.notify(N.STRING, b"set", key)
+        if expire:
+            ks.notify(N.GENERIC, b"expire", key)
     return previous if want_old else OK
 
 
@@ -102,6 +112,7 @@ def setnx(ctx, args):
     if old is not None:
         return 0
     ks.set_string(args[0], args[1], 0, None)
+    ks.notify(N.STRING, b"set", args[0])
     return 1
 
 
@@ -110,6 +121,8 @@ def _setex(ctx, args, name: str, unit: bytes):
     expire = _expire_at(name, unit, args[1])
     ks.check_writable()
     ks.set_string(args[0], args[2], expire)
+    ks.notify(N.STRING, b"set", args[0])
+    ks.notify(N.GENERIC, b"expire", args[0])
     return OK
 
 
@@ -132,6 +145,7 @@ def getset(ctx, args):
     ks.check_writable()
     old, previous = _string(ks, args[0])
     ks.set_string(args[0], args[1], 0, old)
+    ks.notify(N.STRING, b"set", args[0])
     return previous
 
 
@@ -143,6 +157,7 @@ def getdel(ctx, args):
     _, previous = _string(ks, args[0])
     if previous is not None:
         ks.delete(args[0])
+        ks.notify(N.GENERIC, b"del", args[0])
     return previous
 
 
@@ -169,8 +184,10 @@ def getex(ctx, args):
     ks.check_writable()
     if expire and expire <= now_ms():
         ks.delete(key)
+        ks.notify(N.GENERIC, b"del", key)
     elif expire != meta.expire_ms:
         ks.set_expire(key, meta, expire)
+        ks.notify(N.GENERIC, b"expire" if expire else b"persist", key)
     return value
 
 
@@ -195,6 +212,7 @@ def mset(ctx, args):
     ks.check_writable()
     for i in range(0, len(args), 2):
         ks.set_string(args[i], args[i + 1])
+        ks.notify(N.STRING, b"set", args[i])
     return OK
 
 
@@ -211,6 +229,7 @@ def msetnx(ctx, args):
     for i in range(0, len(args), 2):
         # a key named twice is created once: the second write replaces the first
         ks.set_string(args[i], args[i + 1], 0, False if args[i] in created else None)
+        ks.notify(N.STRING, b"set", args[i])
         created.add(args[i])
     return 1
 
@@ -222,7 +241,8 @@ def append(ctx, args):
     ks.check_writable()
     old, value = _string(ks, args[0])
     new = (value or b"") + args[1]
-    _store(ks, args[0], new, old)
+    _store(ks, args[0], new, old, raw=True)
+    ks.notify(N.STRING, b"append", args[0])
     return len(new)
 
 
@@ -273,7 +293,8 @@ def setrange(ctx, args):
     if len(value) < offset:
         value += b"\0" * (offset - len(value))
     new = value[:offset] + patch + value[offset + len(patch):]
-    _store(ks, args[0], new, old)
+    _store(ks, args[0], new, old, raw=True)
+    ks.notify(N.STRING, b"setrange", args[0])
     return len(new)
 
 
@@ -286,6 +307,7 @@ def _incr(ctx, key: bytes, delta: int) -> int:
     if not INT64_MIN <= result <= INT64_MAX:
         raise RedisError(errors.OVERFLOW)
     _store(ks, key, b"%d" % result, old)
+    ks.notify(N.STRING, b"incrby", key)
     return result
 
 
@@ -325,6 +347,7 @@ def incrbyfloat(ctx, args):
     old, value = _string(ks, args[0])
     text = longdouble.incr(value, delta, errors.NOT_FLOAT)
     _store(ks, args[0], text, old)
+    ks.notify(N.STRING, b"incrbyfloat", args[0])
     return text
 
 

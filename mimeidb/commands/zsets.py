@@ -19,6 +19,7 @@ from mimeidb.commands.cursors import ScanOptions, parse_cursor, scan_entries
 from mimeidb.commands.errors import RedisError
 from mimeidb.commands.replies import NULL_ARRAY, Block, Double, format_double
 from mimeidb.commands.table import command, numkeys_keys
+from mimeidb.store import notify as N
 from mimeidb.store.encoding import KeyType, unpack_double
 from mimeidb.store.keyspace import Keyspace
 from mimeidb.store.zset_type import INF, LexRange, ScoreRange, ZSet
@@ -139,8 +140,10 @@ def _write(ctx, key: bytes) -> ZSet | None:
     return ZSet.read(ctx.ks, key)
 
 
-def store_zset(ks: Keyspace, dst: bytes, items: list[tuple[bytes, float]]) -> int:
-    """Replace dst (whatever it holds) by a zset of items; an empty result deletes dst."""
+def store_zset(ks: Keyspace, dst: bytes, items: list[tuple[bytes, float]],
+               event: bytes = b"") -> int:
+    """Replace dst (whatever it holds) by a zset of items; an empty result deletes dst.
+    `event` is the keyspace event of the command (zunionstore...)."""
     ks.check_writable()
     replaced = ks.delete(dst)
     if items:
@@ -148,7 +151,21 @@ def store_zset(ks: Keyspace, dst: bytes, items: list[tuple[bytes, float]]) -> in
         for member, score in items:
             zs.set(member, score, None)
         zs.save(notify=not replaced)
+        if event:
+            ks.notify(N.ZSET, event, dst)
+    elif replaced and event:
+        ks.notify(N.GENERIC, b"del", dst)
     return len(items)
+
+
+def _saved(zs: ZSet, event: bytes) -> None:
+    """Save zs, then notify `event` (and `del` when it emptied the key), as Redis does."""
+    zs.save()
+    ks = zs.ks
+    if ks.notifier is not None:
+        ks.notify(N.ZSET, event, zs.key)
+        if not zs.size:
+            ks.notify(N.GENERIC, b"del", zs.key)
 
 
 # -- adding and scoring ---------------------------------------------------------------------
@@ -200,7 +217,7 @@ def zadd(ctx, args):
         processed += 1
         result = score
     if added or updated:
-        zs.save()
+        _saved(zs, b"zincr" if incr else b"zadd")
     if incr:
         return Double(result) if processed else None
     return added + updated if b"CH" in flags else added
@@ -218,7 +235,7 @@ def zincrby(ctx, args):
         raise RedisError(NAN_SCORE)
     if old is None or score != old:
         zs.set(args[2], score, old)
-        zs.save()
+        _saved(zs, b"zincr")
     return Double(score)
 
 
@@ -235,7 +252,7 @@ def zrem(ctx, args):
             zs.remove(member, score)
             removed += 1
     if removed:
-        zs.save()
+        _saved(zs, b"zrem")
     return removed
 
 
@@ -373,7 +390,7 @@ def _zrange(ctx, key: bytes, low: bytes, high: bytes, opts: list[bytes], *,
                 found = zs.by_lex(lex_range, rev)
             items = list(islice(found, offset, None if limit < 0 else offset + limit))
     if dst is not None:
-        return store_zset(ctx.ks, dst, items)
+        return store_zset(ctx.ks, dst, items, b"zrangestore")
     return _scored(ctx, items, withscores)
 
 
@@ -431,11 +448,11 @@ def zrevrangebylex(ctx, args):
     return _zrange(ctx, args[0], args[1], args[2], args[3:], by=LEX, rev=True)
 
 
-def _remove_all(ctx, zs: ZSet, items: list[tuple[bytes, float]]) -> int:
+def _remove_all(ctx, zs: ZSet, items: list[tuple[bytes, float]], event: bytes) -> int:
     for member, score in items:
         zs.remove(member, score)
     if items:
-        zs.save()
+        _saved(zs, event)
     return len(items)
 
 
@@ -446,7 +463,7 @@ def zremrangebyrank(ctx, args):
     zs = _write(ctx, args[0])
     if zs is None:
         return 0
-    return _remove_all(ctx, zs, _rank_range(zs, start, stop, False))
+    return _remove_all(ctx, zs, _rank_range(zs, start, stop, False), b"zremrangebyrank")
 
 
 @command("zremrangebyscore", 4, "write", group=GROUP)
@@ -456,7 +473,7 @@ def zremrangebyscore(ctx, args):
     zs = _write(ctx, args[0])
     if zs is None or rng is None:
         return 0
-    return _remove_all(ctx, zs, list(zs.by_score(rng)))
+    return _remove_all(ctx, zs, list(zs.by_score(rng)), b"zremrangebyscore")
 
 
 @command("zremrangebylex", 4, "write", group=GROUP)
@@ -466,13 +483,13 @@ def zremrangebylex(ctx, args):
     zs = _write(ctx, args[0])
     if zs is None:
         return 0
-    return _remove_all(ctx, zs, list(zs.by_lex(rng)))
+    return _remove_all(ctx, zs, list(zs.by_lex(rng)), b"zremrangebylex")
 
 
 # -- pops -----------------------------------------------------------------------------------
 def _pop(ctx, zs: ZSet, highest: bool, count: int) -> list[tuple[bytes, float]]:
     items = list(islice(zs.walk(reverse=highest), count))
-    _remove_all(ctx, zs, items)
+    _remove_all(ctx, zs, items, b"zpopmax" if highest else b"zpopmin")
     return items
 
 
@@ -672,7 +689,7 @@ def _setop(ctx, name: str, args: list[bytes], op: str, dst: bytes | None = None,
         result = _diff(sources)
     items = sorted(result.items(), key=lambda kv: (kv[1], kv[0]))
     if dst is not None:
-        return store_zset(ctx.ks, dst, items)
+        return store_zset(ctx.ks, dst, items, name.encode())
     return _scored(ctx, items, withscores)
 
 

@@ -10,6 +10,15 @@ carry their size (u64), lists also head and tail positions (u64 each), streams t
 fields after the size (laid out by store/stream_type.py, kept here as opaque bytes).
 These byte values are on disk and inside version snapshots: never change them; bump
 ENCODING_VERSION and migrate instead.
+
+The version byte's high bit (RAW_FLAG) is a string's "edited in place" mark: APPEND, SETRANGE,
+SETBIT and BITFIELD set it, any other write of the value clears it. Redis keeps such a string
+`raw` (OBJECT ENCODING) even when it now reads as an integer; the low 7 bits stay the version.
+Bits 5-6 of the version byte (HINT_SHIFT) are a collection's encoding as Redis would hold
+it after the writes it saw (Redis never converts a set or hash back to a smaller encoding):
+0 unknown (OBJECT ENCODING derives it from the contents), HINT_INTSET, HINT_LISTPACK,
+HINT_BIG (hashtable). Readers that predate these marks ignore the version byte, so both are
+backward compatible.
 """
 from __future__ import annotations
 
@@ -18,6 +27,9 @@ from dataclasses import dataclass
 from enum import IntEnum
 
 ENCODING_VERSION = 1
+RAW_FLAG = 0x80  # in the version byte: a string edited in place (see above)
+HINT_SHIFT = 5   # in the version byte: bits 5-6, a collection's encoding hint (see above)
+HINT_INTSET, HINT_LISTPACK, HINT_BIG = 1, 2, 3
 
 META = b"\x01"
 SUB = b"\x02"
@@ -57,9 +69,16 @@ class Meta:
     head: int = LIST_START
     tail: int = LIST_START
     value: bytes = b""  # a string's value; a stream's fields after the size
+    raw: bool = False   # a string edited in place (RAW_FLAG)
+    hint: int = 0       # a collection's encoding hint (HINT_*), 0 unknown
 
     def encode(self) -> bytes:
-        header = HEADER.pack(self.type, ENCODING_VERSION, self.expire_ms)
+        version = ENCODING_VERSION
+        if self.raw:
+            version |= RAW_FLAG
+        if self.hint:
+            version |= self.hint << HINT_SHIFT
+        header = HEADER.pack(self.type, version, self.expire_ms)
         if self.type == KeyType.STRING:
             return header + self.value
         if self.type == KeyType.LIST:
@@ -70,16 +89,18 @@ class Meta:
 
 
 def decode_meta(raw: bytes) -> Meta:
-    ktype, _version, expire = HEADER.unpack_from(raw)
+    ktype, version, expire = HEADER.unpack_from(raw)
     if ktype == KeyType.STRING:
-        return Meta(KeyType.STRING, expire, value=raw[HEADER_SIZE:])
+        return Meta(KeyType.STRING, expire, value=raw[HEADER_SIZE:],
+                    raw=bool(version & RAW_FLAG))
     if ktype == KeyType.LIST:
         size, head, tail = LIST_BODY.unpack_from(raw, HEADER_SIZE)
         return Meta(KeyType.LIST, expire, size, head, tail)
     if ktype == KeyType.STREAM:
         size = U64.unpack_from(raw, HEADER_SIZE)[0]
         return Meta(KeyType.STREAM, expire, size, value=raw[HEADER_SIZE + 8:])
-    return Meta(KeyType(ktype), expire, U64.unpack_from(raw, HEADER_SIZE)[0])
+    return Meta(KeyType(ktype), expire, U64.unpack_from(raw, HEADER_SIZE)[0],
+                hint=(version >> HINT_SHIFT) & 3)
 
 
 def meta_key(key: bytes) -> bytes:

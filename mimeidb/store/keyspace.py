@@ -13,6 +13,7 @@ from typing import Callable, Iterator, Protocol
 from mimeidb.commands import errors
 from mimeidb.commands.errors import RedisError
 from mimeidb.store import encoding as enc
+from mimeidb.store import notify as _notify
 from mimeidb.store.db import CF_DATA, CF_EXPIRE
 from mimeidb.store.encoding import KeyType, Meta
 from mimeidb.store.writebuffer import WriteBuffer
@@ -130,7 +131,11 @@ class LiveRaw:
 
 class Keyspace:
     """Typed access to one keyspace. `on_modified(keyspace, key)` is called for every written
-    key (Redis's signalModifiedKey): WATCH, blocked clients and auto-backup hang on it."""
+    key (Redis's signalModifiedKey): WATCH, blocked clients and auto-backup hang on it.
+    `notifier(keyspace, flag, event, key)` receives keyspace events (Redis's
+    notifyKeyspaceEvent, see store/notify.py); None while notifications are off."""
+
+    notifier: Callable[["Keyspace", int, bytes, bytes], None] | None = None
 
     def __init__(self, raw: RawStore, name: str = "",
                  on_modified: Callable[["Keyspace", bytes], None] | None = None) -> None:
@@ -148,6 +153,11 @@ class Keyspace:
         if self.on_modified is not None:
             self.on_modified(self, key)
 
+    def notify(self, flag: int, event: bytes, key: bytes) -> None:
+        """A keyspace event (`flag` a store.notify class) where Redis notifies one."""
+        if self.notifier is not None:
+            self.notifier(self, flag, event, key)
+
     # -- metadata ----------------------------------------------------------------------
     def meta(self, key: bytes) -> Meta | None:
         """The live metadata of key, or None if absent or expired (expired keys are deleted
@@ -159,6 +169,8 @@ class Keyspace:
         if meta.expire_ms and meta.expire_ms <= now_ms():
             if not self.readonly:
                 self._remove(key, meta)
+                if self.notifier is not None:
+                    self.notifier(self, _notify.EXPIRED, b"expired", key)
                 self.modified(key)
             return None
         return meta
@@ -188,16 +200,19 @@ class Keyspace:
         self.raw.put(enc.META + key, meta.encode())
         if old is None:
             self._add_count(1)
+            if self.notifier is not None:
+                self.notifier(self, _notify.NEW, b"new", key)
         old_expire = old.expire_ms if old is not None else 0
         if old_expire != meta.expire_ms:
             self.raw.set_expire_index(key, old_expire, meta.expire_ms)  # type: ignore[attr-defined]
 
     def set_string(self, key: bytes, value: bytes, expire_ms: int = 0,
-                   old: Meta | None | bool = False) -> None:
-        """SET semantics: replaces whatever key held. Pass `old` when already looked up."""
+                   old: Meta | None | bool = False, raw: bool = False) -> None:
+        """SET semantics: replaces whatever key held. Pass `old` when already looked up.
+        `raw`: the value was edited in place (APPEND...), see encoding.RAW_FLAG."""
         if old is False:
             current = self.raw.get(enc.META + key)
-            if (not expire_ms and current is not None and current[0] == KeyType.STRING
+            if (not expire_ms and not raw and current is not None and current[0] == KeyType.STRING
                     and current[2:10] == _NO_EXPIRE):
                 # the hot path of SET/INCR over a plain string: one read, one write
                 self.check_writable()
@@ -207,7 +222,8 @@ class Keyspace:
             old = self.meta(key) if current is not None else None
         if old is not None and old.type != KeyType.STRING:
             self._remove_entries(key, old)
-        self.put_meta(key, Meta(KeyType.STRING, expire_ms, value=value), old)  # type: ignore[arg-type]
+        self.put_meta(key, Meta(KeyType.STRING, expire_ms, value=value, raw=raw),
+                      old)  # type: ignore[arg-type]
         self.modified(key)
 
     def delete(self, key: bytes) -> bool:
@@ -299,6 +315,8 @@ class Keyspace:
             return False
         self.check_writable()
         self._remove(key, meta)
+        if self.notifier is not None:
+            self.notifier(self, _notify.EXPIRED, b"expired", key)
         self.modified(key)
         return True
 
