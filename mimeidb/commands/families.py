@@ -9,3 +9,5 @@ from mimeidb.commands import keys  # noqa: F401
 from mimeidb.commands import functions  # noqa: F401
 from mimeidb.commands import serialize  # noqa: F401
 from mimeidb.commands import streams  # noqa: F401
+from mimeidb.commands import geo  # noqa: F401
+from mimeidb.commands import hyperloglog  # noqa: F401
