@@ -20,6 +20,7 @@ from mimeidb.commands.args import INT64_MAX, to_int, upper
 from mimeidb.commands.errors import RedisError
 from mimeidb.commands.replies import NULL_ARRAY, OK, Block, Map, Simple
 from mimeidb.commands.table import command
+from mimeidb.store import notify as N
 from mimeidb.store.encoding import KeyType
 from mimeidb.store.stream_type import (
     ID_MAX, INVALID_ENTRIES_READ, MAX_ID, MIN_ID, Group, Nack, Stream, StreamID, format_id,
@@ -267,8 +268,11 @@ def xadd(ctx, args):
         raise RedisError(ID_EXHAUSTED)
     sid = _new_id(stream, opts)
     stream.append(sid, fields, *_node_limits(ctx))
-    stream.trim(opts.maxlen, opts.minid, opts.approx, opts.limit)
+    trimmed = stream.trim(opts.maxlen, opts.minid, opts.approx, opts.limit)
     stream.save()
+    ks.notify(N.STREAM, b"xadd", args[0])
+    if trimmed:
+        ks.notify(N.STREAM, b"xtrim", args[0])
     return format_id(sid)
 
 
@@ -284,6 +288,7 @@ def xtrim(ctx, args):
     deleted = stream.trim(opts.maxlen, opts.minid, opts.approx, opts.limit)
     if deleted:
         stream.save()
+        ks.notify(N.STREAM, b"xtrim", args[0])
     return deleted
 
 
@@ -311,6 +316,7 @@ def xdel(ctx, args):
         elif first_gone:
             stream.first_id = stream.edge(last=False) or MIN_ID
         stream.save()
+        ks.notify(N.STREAM, b"xdel", args[0])
     return deleted
 
 
@@ -365,6 +371,7 @@ def xsetid(ctx, args):
     if max_deleted != MIN_ID:
         stream.max_deleted = max_deleted
     stream.save()
+    ks.notify(N.STREAM, b"xsetid", args[0])
     return OK
 
 
@@ -602,6 +609,8 @@ def _xread(ctx, args, grouped: bool):
             if serve or not retrying or known is None:
                 stream.put_consumer(group_name, consumer, now,
                                     known[1] if known is not None else -1)
+                if known is None:
+                    ctx.ks.notify(N.STREAM, b"xgroup-createconsumer", key)
         elif stream.length:
             top = stream.edge(last=True)
             serve = top is not None and top > after
@@ -744,6 +753,7 @@ def xgroup(ctx, args):
             raise RedisError(BUSYGROUP)
         stream.put_group(Group(name, sid, entries_read))
         ks.modified(key)
+        ks.notify(N.STREAM, b"xgroup-create", key)
         return OK
     if sub == b"setid" and len(args) in (4, 6):
         if args[3] == b"$":
@@ -754,18 +764,21 @@ def xgroup(ctx, args):
         group.entries_read = entries_read
         stream.put_group(group)
         ks.modified(key)
+        ks.notify(N.STREAM, b"xgroup-setid", key)
         return OK
     if sub == b"destroy":
         if group is None:
             return 0
         stream.delete_group(name)
         ks.modified(key)
+        ks.notify(N.STREAM, b"xgroup-destroy", key)
         return 1
     if sub == b"createconsumer":
         if stream.consumer(name, args[3]) is not None:
             return 0
         stream.put_consumer(name, args[3], _now(), -1)
         ks.modified(key)
+        ks.notify(N.STREAM, b"xgroup-createconsumer", key)
         return 1
     if sub == b"delconsumer":
         if stream.consumer(name, args[3]) is None:
@@ -777,6 +790,7 @@ def xgroup(ctx, args):
                 pending += 1
         stream.delete_consumer(name, args[3])
         ks.modified(key)
+        ks.notify(N.STREAM, b"xgroup-delconsumer", key)
         return pending
     raise _subcommand_syntax(args, "xgroup")
 
@@ -909,6 +923,8 @@ def xclaim(ctx, args):
         delivery = now
     known = stream.consumer(group_name, consumer)
     active = known[1] if known is not None else -1
+    if known is None:
+        ks.notify(N.STREAM, b"xgroup-createconsumer", key)
     out = []
     for sid in ids:
         nack = stream.nack(group_name, sid)
@@ -970,6 +986,8 @@ def xautoclaim(ctx, args):
     now = _now()
     known = stream.consumer(group_name, consumer)
     active = known[1] if known is not None else -1
+    if known is None:
+        ks.notify(N.STREAM, b"xgroup-createconsumer", key)
     attempts = count * 10
     claimed, deleted = [], []
     cursor = MIN_ID
