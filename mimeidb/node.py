@@ -50,6 +50,7 @@ class Node:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._auto_pending: dict[str, asyncio.TimerHandle] = {}
         self.p2p = None  # replication.service.P2PService once the p2p engine runs
+        self._p2p_start: asyncio.Task | None = None
 
     # -- store -----------------------------------------------------------------------
     def open_store(self) -> None:
@@ -198,9 +199,8 @@ class Node:
         for mid, handle in list(self._auto_pending.items()):  # back up what is pending now
             handle.cancel()
             self._auto_backup(mid)
-        start = getattr(self, "_p2p_start", None)
-        if start is not None and not start.done():
-            await asyncio.wait({start}, timeout=30)
+        if self._p2p_start is not None and not self._p2p_start.done():
+            await asyncio.wait({self._p2p_start}, timeout=30)
         if self.p2p is not None:
             try:
                 await self.p2p.stop()
