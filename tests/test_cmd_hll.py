@@ -159,3 +159,27 @@ def test_values_cross_between_redis_and_us(redis_server, r):
         assert parse_resp2(redis_server.call(b"PFCOUNT", b"ours")) == r("PFCOUNT", "ours")
         redis_server.call(b"DEL", b"theirs")
         r("DEL", "theirs")
+
+
+def test_pfdebug_and_selftest(r):
+    assert r("PFSELFTEST") == Simple("OK")
+    assert r("PFDEBUG", "encoding", "nokey") == "ERR The specified key does not exist"
+    r("PFADD", "h", "a", "b", "c")
+    assert r("PFDEBUG", "encoding", "h") == Simple("sparse")
+    assert r("PFDEBUG", "foo", "h") == "ERR Unknown PFDEBUG subcommand 'foo'"
+    assert r("PFDEBUG", "todense", "h") == 1
+    assert r("PFDEBUG", "todense", "h") == 0
+    assert r("PFDEBUG", "encoding", "h") == Simple("dense")
+    assert r("PFDEBUG", "decode", "h") == "ERR HLL encoding is not sparse"
+    assert r("PFCOUNT", "h") == 3
+    regs = r("PFDEBUG", "getreg", "h")
+    assert len(regs) == hll.REGISTERS and sum(1 for v in regs if v) == 3
+
+
+def test_pfdebug_matches_real_redis(redis_server, r):
+    script = [("PFADD", "h", "a", "b", "c", "d", "e"), ("PFDEBUG", "decode", "h"), ("PFDEBUG", "encoding", "h"),
+              ("PFDEBUG", "getreg", "h"), ("PFDEBUG", "encoding", "h"), ("GET", "h"),
+              ("PFADD", "s", *[str(i) for i in range(200)]), ("PFDEBUG", "decode", "s"),
+              ("PFDEBUG", "todense", "s"), ("GET", "s"), ("PFDEBUG", "decode", "nokey"),
+              ("SET", "x", "y"), ("PFDEBUG", "encoding", "x")]
+    _compare(redis_server, r, script)

@@ -487,3 +487,96 @@ def pfmerge(ctx, args):
     dst.invalidate()
     _save(ctx, args[0], meta, dst.encode(_sparse_max_bytes(ctx)))
     return OK
+
+
+# -- debugging --------------------------------------------------------------------------------
+def _decode_opcodes(body: bytes) -> bytes:
+    """PFDEBUG DECODE's text: z:len (ZERO), Z:len (XZERO), v:value,len (VAL)."""
+    parts = []
+    i = 0
+    while i < len(body):
+        op = body[i]
+        if op & 0x80:
+            parts.append(b"v:%d,%d" % (((op >> 2) & 0x1F) + 1, (op & 3) + 1))
+            i += 1
+        elif op & 0x40:
+            nxt = body[i + 1] if i + 1 < len(body) else 0
+            parts.append(b"Z:%d" % ((((op & 0x3F) << 8) | nxt) + 1))
+            i += 2
+        else:
+            parts.append(b"z:%d" % ((op & 0x3F) + 1))
+            i += 1
+    return b" ".join(parts)
+
+
+@command("pfdebug", 3, "write denyoom admin", keys=(2, 2, 1), group=GROUP)
+def pfdebug(ctx, args):
+    """Internal: GETREG (converts to dense), DECODE (sparse opcodes), ENCODING, TODENSE."""
+    sub, key = args[0].lower(), args[1]
+    ctx.ks.check_writable()
+    meta, hll = None, None
+    meta = ctx.ks.meta(key)
+    if meta is None:
+        raise RedisError("ERR The specified key does not exist")
+    if meta.type != KeyType.STRING:
+        raise RedisError(errors.WRONGTYPE)
+    check(meta.value)
+    value = meta.value
+    if sub == b"getreg":
+        hll = HLL(value)
+        if hll.sparse is not None:
+            hll.to_dense()
+            _save(ctx, key, meta, header(DENSE, bytes(hll.card)) + bytes(hll.body))
+        return dense_registers(hll.body) if _np is None else [int(v) for v in _dense_array(hll.body)]
+    if sub == b"decode":
+        if value[4] != SPARSE:
+            raise RedisError("ERR HLL encoding is not sparse")
+        return _decode_opcodes(value[HDR_SIZE:])
+    if sub == b"encoding":
+        from mimeidb.commands.replies import Simple
+        return Simple("dense" if value[4] == DENSE else "sparse")
+    if sub == b"todense":
+        hll = HLL(value)
+        if hll.sparse is None:
+            return 0
+        hll.to_dense()
+        _save(ctx, key, meta, header(DENSE, bytes(hll.card)) + bytes(hll.body))
+        return 1
+    shown = args[0].decode("utf-8", "replace")
+    raise RedisError(f"ERR Unknown PFDEBUG subcommand '{shown}'")
+
+
+@command("pfselftest", 1, "admin", keys=(0, 0, 0), group=GROUP)
+def pfselftest(ctx, args):
+    """Internal: check register packing and the estimator's error on this node."""
+    import random as _random
+    rng = _random.Random()
+    body = bytearray(DENSE_BYTES)
+    model = [0] * REGISTERS
+    for _ in range(4):
+        for i in range(REGISTERS):
+            v = rng.randrange(64)
+            model[i] = v
+            dense_set(body, i, v)
+        if any(dense_get(body, i) != model[i] for i in range(REGISTERS)) \
+                or list(dense_registers(body)) != model:
+            raise RedisError("ERR TESTFAILED Register error")
+    dense = HLL(empty_sparse())
+    dense.to_dense()
+    sparse = HLL(empty_sparse())
+    relerr = 1.04 / math.sqrt(REGISTERS)
+    checkpoint = 1
+    for j in range(1, 100001):
+        index, count = pat_len(b"%d-%d" % (rng.getrandbits(32), j))
+        dense.set_max(index, count)
+        sparse.set_max(index, count)
+        if j == checkpoint:
+            card = estimate(dense.histogram())
+            if j < 10000 and card != estimate(sparse.histogram()):
+                raise RedisError("ERR TESTFAILED sparse/dense estimates differ")
+            maxerr = max(relerr * 6 * j, 1) if j >= 10 else 1
+            if abs(card - j) > maxerr:
+                raise RedisError(f"ERR TESTFAILED Too big error. card:{card} ele:{j} error:{abs(card - j)} max error:{maxerr}")
+            checkpoint *= 10
+    from mimeidb.commands.replies import OK as _OK
+    return _OK
