@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import random
 
-import pytest
-
 from mimeidb.commands import geo
 from mimeidb.commands.replies import NULL_ARRAY
 from mimeidb.store import geohash as gh

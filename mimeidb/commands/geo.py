@@ -11,7 +11,7 @@ from __future__ import annotations
 from mimeidb.commands import errors
 from mimeidb.commands.args import to_int, upper
 from mimeidb.commands.errors import RedisError
-from mimeidb.commands.replies import Double
+from mimeidb.commands.replies import NULL_ARRAY, Double
 from mimeidb.commands.table import command
 from mimeidb.commands.zsets import _score_arg, store_zset
 from mimeidb.store import geohash as gh
@@ -137,7 +137,6 @@ def geopos(ctx, args):
     """Longitude and latitude of members (nil for the missing)."""
     zs = ZSet.read(ctx.ks, args[0])
     out: list = []
-    from mimeidb.commands.replies import NULL_ARRAY
     for member in args[1:]:
         point = _member_point(zs, member) if zs is not None else None
         if point is None:

@@ -79,7 +79,7 @@ def murmurhash64a(data: bytes, seed: int = _SEED) -> int:
 
 
 if memoryview(b"\1\0\0\0\0\0\0\0").cast("Q")[0] != 1:  # pragma: no cover - big-endian hosts
-    def murmurhash64a(data: bytes, seed: int = _SEED) -> int:  # noqa: F811
+    def murmurhash64a(data: bytes, seed: int = _SEED) -> int:
         n = len(data)
         h = (seed ^ ((n * _MUL) & _M64)) & _M64
         end = n - (n & 7)
@@ -360,7 +360,7 @@ def estimate(histo: list[int]) -> int:
         z *= 0.5
     z += m * _sigma(histo[0] / m)
     e = ALPHA_INF * m * m / z
-    return int(math.floor(e + 0.5))
+    return math.floor(e + 0.5)
 
 
 def _histogram_of(registers) -> list[int]:

@@ -105,11 +105,11 @@ def score_bits(score: float) -> int:
     what overflows even that (inf, nan, >= 2**64) comes out as 0."""
     two63 = 9223372036854775808.0
     if score < two63:
-        if score != score or score < -two63 or math.isinf(score):
+        if math.isnan(score) or score < -two63 or math.isinf(score):
             return 1 << 63
         return int(score) & _MASK64
     rest = score - two63
-    if rest != rest or rest >= two63:
+    if math.isnan(rest) or rest >= two63:
         return 0
     return int(rest) ^ (1 << 63)
 
