@@ -91,7 +91,7 @@ def _section(ctx, name: str) -> list[tuple[str, object]] | None:
                 ("total_net_input_bytes", stats.net_input_bytes),
                 ("total_net_output_bytes", stats.net_output_bytes),
                 ("rejected_connections", stats.rejected_connections),
-                ("expired_keys", 0), ("evicted_keys", 0),
+                ("expired_keys", 0), ("evicted_keys", stats.evicted_keys),
                 ("keyspace_hits", stats.keyspace_hits), ("keyspace_misses", stats.keyspace_misses),
                 ("pubsub_channels", len(hub.channels)), ("pubsub_patterns", len(hub.patterns)),
                 ("pubsubshard_channels", len(hub.shard_channels)),
@@ -319,6 +319,8 @@ def config(ctx, args):
         for name, value in staged.items():
             server.config[name] = value
             rconfig.apply(server, name, value)
+        if "maxmemory" in staged and server.out_of_memory():
+            server.evict(ctx.session)  # Redis frees memory as soon as the limit drops
         return OK
     if sub == b"RESETSTAT" and len(args) == 1:
         server.stats.reset()

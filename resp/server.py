@@ -91,6 +91,7 @@ class Stats:
         self.keyspace_hits = 0
         self.keyspace_misses = 0
         self.pubsub_messages = 0
+        self.evicted_keys = 0
         # INFO commandstats: name -> [calls, usec, rejected_calls, failed_calls]
         self.cmdstats: dict[str, list[int]] = {}
         # INFO errorstats: error code (the reply's first word) -> count
@@ -147,10 +148,33 @@ class RespServer:
         node.mimei.add_listener(self.key_modified)
 
     def out_of_memory(self) -> bool:
-        """maxmemory is set and the process uses more (Redis refuses denyoom commands then;
-        nothing is evicted here)."""
+        """maxmemory is set and the process uses more (Redis evicts, or with noeviction
+        refuses denyoom commands)."""
         limit = int(self.config.get("maxmemory", "0"))
         return bool(limit) and used_memory() > limit
+
+    def evict(self, session: Session) -> bool:
+        """Free memory the way maxmemory-policy says; True once under the limit.
+
+        Keys are evicted from the databases of the session's own Mimei only: one Mimei's
+        client must not wipe another's data. The process's memory barely moves when keys
+        leave RocksDB, so an evicting policy with a limit under the node's baseline empties
+        those databases, as Redis does with a limit under its own baseline."""
+        policy = self.config.get("maxmemory-policy", "noeviction")
+        binding = session.binding
+        if policy == "noeviction" or binding is None or not binding.writable:
+            return not self.out_of_memory()
+        volatile = policy.startswith("volatile-")
+        for ks in self.node.mimei.databases(binding.mid):
+            for key, meta in list(ks.keys()):
+                if not self.out_of_memory():
+                    return True
+                if volatile and not meta.expire_ms:
+                    continue
+                ks.delete(key)
+                ks.notify(notify.EVICTED, b"evicted", key)
+                self.stats.evicted_keys += 1
+        return not self.out_of_memory()
 
     @property
     def maxclients(self) -> int:
@@ -478,7 +502,7 @@ class RespConnection(asyncio.Protocol):
                               f"(P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this "
                               f"context", spec.name)
             return
-        if "denyoom" in flags and server.out_of_memory():
+        if "denyoom" in flags and server.out_of_memory() and not server.evict(session):
             self._reject(out, OOM_ERROR, spec.name)
             return
         if session.multi is not None and spec.name not in TX_IMMEDIATE:

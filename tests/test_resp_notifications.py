@@ -139,3 +139,20 @@ def test_set_and_hash_encoding_history(r):
     assert r.object("encoding", "h") == b"hashtable"
     r.hset("h2", "f", "v")
     assert r.object("encoding", "h2") == b"listpack"
+
+
+def test_maxmemory_evicts_with_an_evicting_policy_and_refuses_without(r, port):  # noqa: F811
+    r.config_set("notify-keyspace-events", "Ee")
+    _, p = _subscribe(port)
+    try:
+        r.set("foo", "bar")
+        r.config_set("maxmemory-policy", "allkeys-lru")
+        r.config_set("maxmemory", 1)
+        assert _messages(p, 1) == [(b"__keyevent@0__:evicted", b"foo")]
+        r.config_set("maxmemory-policy", "noeviction")
+        with pytest.raises(redis.exceptions.OutOfMemoryError):
+            r.set("x", "1")
+    finally:
+        r.config_set("maxmemory", 0)
+        r.config_set("maxmemory-policy", "noeviction")
+    assert r.get("foo") is None and r.set("x", "1")
