@@ -15,7 +15,7 @@ import os
 import socket
 import time
 from collections import deque
-from time import perf_counter_ns
+from time import monotonic, perf_counter_ns
 from typing import Any
 
 from mimeidb.commands import errors, table
@@ -46,6 +46,8 @@ WRITE_HIGH_WATER = 1024 * 1024
 
 
 OOM_ERROR = "OOM command not allowed when used memory > 'maxmemory'."
+# Commands that look at keys without counting as an access (Redis's LOOKUP_NOTOUCH callers).
+NO_TOUCH = frozenset(("ttl", "pttl", "type", "exists", "object", "expiretime", "pexpiretime"))
 _PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 
 
@@ -511,6 +513,9 @@ class RespConnection(asyncio.Protocol):
             return
         session.last_cmd = argv
         server.cmd_seq += 1
+        if ks is not None and spec.first_key and not session.no_touch \
+                and spec.name not in NO_TOUCH:
+            ks.touch_access(spec.keys(argv), monotonic())
         started = perf_counter_ns()
         try:
             reply = spec.handler(session, argv[1:])

@@ -156,3 +156,14 @@ def test_maxmemory_evicts_with_an_evicting_policy_and_refuses_without(r, port): 
         r.config_set("maxmemory", 0)
         r.config_set("maxmemory-policy", "noeviction")
     assert r.get("foo") is None and r.set("x", "1")
+
+
+def test_object_idletime_counts_from_the_last_access(r):
+    r.set("idle", "v")
+    time.sleep(1.1)
+    r.ttl("idle")
+    r.type("idle")
+    r.exists("idle")  # these three do not count as an access (as in Redis)
+    assert r.object("idletime", "idle") >= 1
+    r.get("idle")
+    assert r.object("idletime", "idle") == 0

@@ -546,7 +546,7 @@ def object_(ctx, args):
                   and 0 <= int(meta.value) < SHARED_INTEGERS)
         return SHARED_REFCOUNT if shared else 1
     if sub == b"idletime":
-        return 0  # access times are not tracked
+        return ks.idle_seconds(key)
     raise RedisError(FREQ_UNTRACKED)
 
 

@@ -22,6 +22,8 @@ DIRTY = b"\xfe"  # dirty-key log, inside the namespace but outside the keyspace 
 # How many raw keys a LiveRaw remembers as already logged dirty (skipping a redundant write
 # per repeated update); past this it forgets and logs again, which is only redundant.
 LOGGED_CACHE_MAX = 200_000
+# Keys whose last access time is remembered (OBJECT IDLETIME); past this the clock restarts.
+ACCESS_CLOCK_MAX = 1_000_000
 _NO_EXPIRE = b"\0" * 8
 _STRING_HEADER = enc.HEADER.pack(KeyType.STRING, enc.ENCODING_VERSION, 0)
 
@@ -143,6 +145,22 @@ class Keyspace:
         self.name = name
         self.readonly = raw.readonly
         self.on_modified = on_modified
+        # key -> monotonic time of its last access by a command (OBJECT IDLETIME); kept in
+        # memory only, like Redis's LRU clock, and bounded by ACCESS_CLOCK_MAX
+        self.last_access: dict[bytes, float] = {}
+        self.created = time.monotonic()
+
+    def touch_access(self, keys: list[bytes], now: float) -> None:
+        """Record an access (Redis updates the LRU clock on every lookup but a few)."""
+        clock = self.last_access
+        if len(clock) >= ACCESS_CLOCK_MAX:
+            clock.clear()
+        for key in keys:
+            clock[key] = now
+
+    def idle_seconds(self, key: bytes) -> int:
+        """Seconds since key was last accessed (since the keyspace was opened if never)."""
+        return int(time.monotonic() - self.last_access.get(key, self.created))
 
     # -- writes are refused up front on read-only versions --------------------------------
     def check_writable(self) -> None:
