@@ -44,6 +44,7 @@ class Settings:
     LogLevel: str = "INFO"
     DefaultMimei: str = ""
     MaxClients: int = 10000
+    MDNS: bool = True  # advertise and find nodes on the LAN by mDNS (replication/mdns.py)
 
     def validate(self) -> None:
         for name in ("Port", "RespPort", "P2PPort"):
@@ -54,6 +55,8 @@ class Settings:
             raise ValueError("the HTTP, RESP and p2p ports must differ")
         if self.AppendFsync not in ("always", "everysec", "no"):
             raise ValueError("AppendFsync must be always, everysec or no")
+        if not isinstance(self.MDNS, bool):
+            raise ValueError(f"MDNS must be true or false, got {self.MDNS!r}")
         if self.LogLevel.upper() not in LOG_LEVELS:
             raise ValueError(f"LogLevel must be one of {', '.join(LOG_LEVELS)}")
 

@@ -58,6 +58,7 @@ class P2PService:
         self._tasks: list[asyncio.Task] = []
         self._local_blocks = node.blocks
         self.started_ms = 0.0
+        self.mdns = None               # replication.mdns.MdnsDiscovery while LAN discovery runs
         self.ready = asyncio.Event()   # set once start() ended, started or not
 
     # -- lifecycle ----------------------------------------------------------------------
@@ -90,8 +91,16 @@ class P2PService:
         self._tasks.append(asyncio.create_task(self._announce_self()))
         for mid in sorted(self.followed):
             self._tasks.append(asyncio.create_task(self._start_follow(mid)))
+        if getattr(settings, "MDNS", True):
+            self._tasks.append(asyncio.create_task(self._start_mdns()))
 
     async def stop(self) -> None:
+        if self.mdns is not None:
+            try:
+                await self.mdns.stop()
+            except Exception as exc:  # noqa: BLE001
+                log.debug("mDNS stop: %r", exc)
+            self.mdns = None
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -144,6 +153,37 @@ class P2PService:
             except HeadError:
                 head = None
         return last, commit, head
+
+    # -- LAN discovery (mDNS) -------------------------------------------------------------
+    async def _start_mdns(self) -> None:
+        """Advertise this node and dial the mimeidb nodes found on the LAN (replication/mdns.py).
+        Runs beside the rest: a failure only leaves discovery off."""
+        try:
+            from replication.mdns import MdnsDiscovery
+            node = self.node
+            mdns = MdnsDiscovery(node.peer_id, node.id, node.settings.P2PPort,
+                                 await asyncio.to_thread(node.local_addrs),
+                                 node.settings.Bind or "0.0.0.0",
+                                 self._mdns_dial, self._connected_peers)
+            self.mdns = mdns
+            await mdns.start()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - no zeroconf, no multicast, port 5353 refused ...
+            if self.mdns is not None and self.mdns.closed:
+                log.debug("mDNS start ended by stop: %r", exc)
+                return
+            log.warning("mDNS discovery not started: %s", exc)
+            if self.mdns is not None:
+                mdns, self.mdns = self.mdns, None
+                await mdns.stop()
+
+    async def _mdns_dial(self, addr: str) -> str:
+        from replication.mdns import DIAL_TIMEOUT_S
+        return await self.eng.connect(addr, timeout=DIAL_TIMEOUT_S)
+
+    async def _connected_peers(self) -> set[str]:
+        return {p["Peer"] for p in await self.eng.peers()}
 
     # -- swarm ----------------------------------------------------------------------------
     async def _announce_self(self) -> None:

@@ -30,6 +30,8 @@ def register(sub) -> None:
     p.add_argument("--appendfsync", choices=("always", "everysec", "no"),
                    help="durability of writes (default everysec)")
     p.add_argument("--log-level", choices=("DEBUG", "INFO", "WARNING", "ERROR"), type=str.upper)
+    p.add_argument("--mdns", choices=("on", "off"), type=str.lower,
+                   help="advertise and find nodes on the LAN by mDNS (default on)")
     p.set_defaults(func=cmd_init)
 
     p = sub.add_parser("run", help="run the node (in the foreground, or -d as a daemon)",
@@ -51,6 +53,8 @@ def cmd_init(args, ctx) -> int:
                         ("Bind", args.bind), ("AppendFsync", args.appendfsync), ("LogLevel", args.log_level)):
         if value is not None:
             setattr(settings, attr, value)
+    if args.mdns is not None:
+        settings.MDNS = args.mdns == "on"
     if args.bootstrap is not None:
         for addr in args.bootstrap:
             try:
