@@ -56,7 +56,7 @@ class Settings:
         if self.AppendFsync not in ("always", "everysec", "no"):
             raise ValueError("AppendFsync must be always, everysec or no")
         if not isinstance(self.MDNS, bool):
-            raise ValueError(f"MDNS must be true or false, got {self.MDNS!r}")
+            raise ValueError(f"MDNS must be true or false, got {self.MDNS!r}")  # noqa: TRY004 - a bad settings file
         if self.LogLevel.upper() not in LOG_LEVELS:
             raise ValueError(f"LogLevel must be one of {', '.join(LOG_LEVELS)}")
 

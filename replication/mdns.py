@@ -10,8 +10,10 @@ Zeroconf runs on the node's asyncio loop (not in the libp2p trio thread), on the
 the node binds: a node bound to 127.0.0.1 advertises and browses on loopback only. A peer
 found here is dialed through the P2PService's connect (`/…/tcp/<port>/p2p/<peer ID>`, so the
 libp2p handshake authenticates it; the TXT peer ID is only a claim). Dials are rate-limited
-per peer with a growing back-off; of two nodes finding each other, the one with the smaller
-peer ID dials at once and the other only if still unconnected a moment later. Nothing here
+per peer with a growing back-off. A starting node finds the nodes already there through its
+first query and dials them at once; those see it only when it announces itself (a second
+later) and dial it only if it is still unconnected a moment after that, so usually one
+connection is made, by the newcomer, to the listening port of the others. Nothing here
 may stop the node: failures are logged (debug/warning) and discovery carries on or stays off.
 """
 from __future__ import annotations
@@ -21,8 +23,9 @@ import ipaddress
 import logging
 import socket
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable
+from typing import Any
 
 log = logging.getLogger("mimeidb.p2p.mdns")
 
@@ -32,7 +35,8 @@ DIAL_TIMEOUT_S = 5.0
 REDIAL_MIN_S = 5.0        # back-off after a failed dial, doubled up to REDIAL_MAX_S
 REDIAL_MAX_S = 300.0
 RECHECK_S = 10.0          # found peers that are not connected are retried this often
-YIELD_S = 2.0             # the larger peer ID waits this long for the smaller one to dial
+FIRST_BROWSE_S = 3.0      # services found this soon after starting answer our first query
+YIELD_S = 2.0             # a newcomer found later gets this long to dial us first
 TXT_VALUE_MAX = 250       # one TXT string holds at most 255 bytes with its key
 CLOSE_TIMEOUT_S = 3.0
 
@@ -190,6 +194,7 @@ class MdnsDiscovery:
         self._browser: Any = None
         self._info: Any = None
         self._tasks: set[asyncio.Task] = set()
+        self._browse_started = 0.0
         self.running = False
         self.closed = False
 
@@ -206,6 +211,7 @@ class MdnsDiscovery:
         self._browser = AsyncServiceBrowser(self._aiozc.zeroconf, [SERVICE_TYPE],
                                             handlers=[self._on_change])
         self.running = True
+        self._browse_started = time.monotonic()
         self._spawn(self._recheck_loop())
         # probing then announcing takes about a second: the browser already runs meanwhile
         await self._aiozc.async_register_service(self._info)
@@ -275,8 +281,8 @@ class MdnsDiscovery:
                 log.debug("mDNS: found %s at %s", found.peer_id, ", ".join(found.dial))
             self.found[found.peer_id] = found
             self.names[name.lower()] = found.peer_id
-            if self.peer_id > found.peer_id:
-                await asyncio.sleep(YIELD_S)  # the other side dials first
+            if time.monotonic() - self._browse_started > FIRST_BROWSE_S:
+                await asyncio.sleep(YIELD_S)  # a newcomer: it found us too and dials
             await self.maybe_dial(found.peer_id)
         except asyncio.CancelledError:
             raise
