@@ -50,11 +50,13 @@ class NodeProc:
     appendfsync: str = "everysec"
 
     @classmethod
-    def create(cls, home: Path, appendfsync: str = "everysec") -> "NodeProc":
+    def create(cls, home: Path, appendfsync: str = "everysec", mdns: bool = False) -> "NodeProc":
+        """mDNS is off unless asked for: tests want nodes that meet only whom they are told."""
         http, resp, p2p = free_ports(3)
         node = cls(home, http, resp, p2p, appendfsync)
         node.cli("init", "-p", str(http), "--resp-port", str(resp), "--p2p-port", str(p2p),
-                 "--bind", "127.0.0.1", "--appendfsync", appendfsync, check=True)
+                 "--bind", "127.0.0.1", "--appendfsync", appendfsync,
+                 "--mdns", "on" if mdns else "off", check=True)
         return node
 
     def cli(self, *args: str, **kw) -> subprocess.CompletedProcess:

@@ -239,10 +239,9 @@ async def test_discovery_sees_a_node_that_starts_later(monkeypatch):
 # -- real nodes ----------------------------------------------------------------------------------------
 @needs_multicast
 def test_two_nodes_find_each_other(tmp_path):
-    a = NodeProc.create(tmp_path / "a")
-    b = NodeProc.create(tmp_path / "b")
-    c = NodeProc.create(tmp_path / "c")
-    c.cli("init", "--mdns", "off", check=True)
+    a = NodeProc.create(tmp_path / "a", mdns=True)
+    b = NodeProc.create(tmp_path / "b", mdns=True)
+    c = NodeProc.create(tmp_path / "c")  # mDNS off
     made = []
     try:
         for node in (a, b, c):
