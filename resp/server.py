@@ -22,6 +22,7 @@ from mimeidb.commands import errors, table
 from mimeidb.commands.errors import RedisError
 from mimeidb.commands.replies import Block, Push
 from mimeidb.store import notify
+from mimeidb.store.keyspace import ACCESS_CLOCK_MAX
 from resp import commands as _session_commands  # noqa: F401  (registers session commands)
 from resp import mm_versions as _mm_versions  # noqa: F401  (registers MM.BACKUP and the other version commands)
 from resp.config import defaults as config_defaults
@@ -49,6 +50,38 @@ OOM_ERROR = "OOM command not allowed when used memory > 'maxmemory'."
 # Commands that look at keys without counting as an access (Redis's LOOKUP_NOTOUCH callers).
 NO_TOUCH = frozenset(("ttl", "pttl", "type", "exists", "object", "expiretime", "pexpiretime"))
 _PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+
+
+class Plan:
+    """What execute needs of a command, worked out once per name (not per call)."""
+
+    __slots__ = ("spec", "handler", "arity", "noauth", "unbound", "write", "denyoom", "sub_ok",
+                 "queued", "touch", "stat")
+
+    def __init__(self, spec: Any) -> None:
+        flags = spec.flags
+        self.spec = spec
+        self.handler = spec.handler
+        self.arity = spec.arity
+        self.noauth = "no-auth" in flags
+        self.unbound = "unbound" in flags
+        self.write = "write" in flags
+        self.denyoom = "denyoom" in flags
+        self.sub_ok = spec.name in SUBSCRIBED_OK
+        self.queued = spec.name not in TX_IMMEDIATE
+        # 0: no access clock update; 1: the only key is argv[1]; 2: spec.keys(argv)
+        if not spec.first_key or spec.name in NO_TOUCH:
+            self.touch = 0
+        elif (spec.getkeys is None and spec.first_key == 1 and spec.last_key == 1
+              and abs(spec.arity) >= 2):
+            self.touch = 1
+        else:
+            self.touch = 2
+        # INFO commandstats name; None when it depends on the subcommand (stat_name)
+        self.stat = None if spec.name in _CONTAINERS else spec.name
+
+
+PLAN_CACHE_MAX = 4096
 
 
 def used_memory() -> int:
@@ -129,6 +162,7 @@ class RespServer:
         self.loop = loop
         self.port = port
         self.commands = table.load_all()
+        self.plans: dict[bytes, Plan] = {}
         self.clients: dict[int, RespConnection] = {}
         self.next_id = 1
         self.stats = Stats()
@@ -149,10 +183,25 @@ class RespServer:
         self.server: asyncio.AbstractServer | None = None
         node.mimei.add_listener(self.key_modified)
 
+    def plan(self, name: bytes) -> Plan | None:
+        """The Plan of a command name as sent (any case), cached; None if unknown."""
+        spec = self.commands.get(name)
+        if spec is None:
+            spec = self.commands.get(name.lower())
+            if spec is None:
+                return None
+        plan = Plan(spec)
+        if len(self.plans) < PLAN_CACHE_MAX:
+            self.plans[bytes(name)] = plan
+        return plan
+
     def out_of_memory(self) -> bool:
         """maxmemory is set and the process uses more (Redis evicts, or with noeviction
         refuses denyoom commands)."""
-        limit = int(self.config.get("maxmemory", "0"))
+        setting = self.config.get("maxmemory", "0")
+        if setting == "0":
+            return False
+        limit = int(setting)
         return bool(limit) and used_memory() > limit
 
     def evict(self, session: Session) -> bool:
@@ -475,50 +524,55 @@ class RespConnection(asyncio.Protocol):
         session = self.session
         server.stats.commands_processed += 1
         name = argv[0]
-        spec = server.commands.get(name)
-        if spec is None:
-            spec = server.commands.get(name.lower())
-            if spec is None:
+        plan = server.plans.get(name)
+        if plan is None:
+            plan = server.plan(name)
+            if plan is None:
                 self._reject(out, errors.unknown_command(name, argv[1:]).message)
                 return
-        arity = spec.arity
+        spec = plan.spec
+        arity = plan.arity
         if (arity > 0 and len(argv) != arity) or len(argv) < -arity:
             self._reject(out, errors.wrong_arity(spec.name).message, spec.name)
             return
-        flags = spec.flags
-        if not session.authenticated and "no-auth" not in flags:
+        if not session.authenticated and not plan.noauth:
             self._reject(out, errors.NOAUTH, spec.name)
             return
         ks = session.ks
         if ks is None:
-            if "unbound" not in flags:
+            if not plan.unbound:
                 self._reject(out, errors.NOT_BOUND, spec.name)
                 return
-        elif ks.readonly and "write" in flags:
+        elif plan.write and ks.readonly:
             self._reject(out, errors.READONLY, spec.name)
             return
-        if session.protocol == 2 and (session.channels or session.patterns
-                                      or session.shard_channels) \
-                and spec.name not in SUBSCRIBED_OK:
+        if session.protocol == 2 and not plan.sub_ok and (
+                session.channels or session.patterns or session.shard_channels):
             self._reject(out, f"ERR Can't execute '{spec.name}': only (P|S)SUBSCRIBE / "
                               f"(P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this "
                               f"context", spec.name)
             return
-        if "denyoom" in flags and server.out_of_memory() and not server.evict(session):
+        if plan.denyoom and server.out_of_memory() and not server.evict(session):
             self._reject(out, OOM_ERROR, spec.name)
             return
-        if session.multi is not None and spec.name not in TX_IMMEDIATE:
+        if session.multi is not None and plan.queued:
             session.multi.append((spec, argv))
             out += QUEUED
             return
         session.last_cmd = argv
         server.cmd_seq += 1
-        if ks is not None and spec.first_key and not session.no_touch \
-                and spec.name not in NO_TOUCH:
-            ks.touch_access(spec.keys(argv), monotonic())
+        touch = plan.touch
+        if touch and ks is not None and not session.no_touch:
+            if touch == 1:  # the only key is argv[1]
+                clock = ks.last_access
+                if len(clock) >= ACCESS_CLOCK_MAX:
+                    clock.clear()
+                clock[argv[1]] = monotonic()
+            else:
+                ks.touch_access(spec.keys(argv), monotonic())
         started = perf_counter_ns()
         try:
-            reply = spec.handler(session, argv[1:])
+            reply = plan.handler(session, argv[1:])
         except RedisError as exc:
             server.stats.call(stat_name(spec, argv), (perf_counter_ns() - started) // 1000, True)
             server.stats.error(exc.message)
@@ -531,26 +585,37 @@ class RespConnection(asyncio.Protocol):
             server.stats.error(message)
             out += error_bytes(message)
             return
-        if reply.__class__ is not Block:
-            server.stats.call(stat_name(spec, argv), (perf_counter_ns() - started) // 1000,
-                              reply.__class__ is RedisError)
+        cls = reply.__class__
+        if cls is not Block:
+            usec = (perf_counter_ns() - started) // 1000
+            stat = plan.stat
+            if stat is None:
+                stat = stat_name(spec, argv)
+            cmdstats = server.stats.cmdstats
+            row = cmdstats.get(stat)
+            if row is None:
+                row = cmdstats[stat] = [0, 0, 0, 0]
+            row[0] += 1
+            row[1] += usec
+            if cls is RedisError:
+                row[3] += 1
         if session.reply_mode != b"ON":
             # CLIENT REPLY OFF/SKIP silence replies, not pushes (subscribe confirmations)
             if session.reply_mode == b"SKIP":
                 session.reply_mode = b"ON"
             elif session.reply_mode == b"SKIP_NEXT":  # CLIENT REPLY SKIP itself ran
                 session.reply_mode = b"SKIP"
-            if reply.__class__ is Push:
+            if cls is Push:
                 append(out, reply, session.protocol)
-            elif reply.__class__ is Replies:
+            elif cls is Replies:
                 for item in reply:
                     if item.__class__ is Push:
                         append(out, item, session.protocol)
             return
-        if reply.__class__ is Block:
+        if cls is Block:
             self.park(spec, argv, reply)
             return
-        if reply.__class__ is Replies:
+        if cls is Replies:
             for item in reply:
                 append(out, item, session.protocol)
             return
