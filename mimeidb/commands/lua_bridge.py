@@ -55,6 +55,7 @@ local real_loadstring, real_setfenv, getinfo, sethook, clock = loadstring, setfe
 local type, error, tostring, rawget, rawset, real_setmetatable, getmetatable, xpcall, select, unpack, next =
       type, error, tostring, rawget, rawset, setmetatable, getmetatable, xpcall, select, unpack, next
 
+local PRELUDE_SRC = getinfo(1, 'S').source
 local RO = real_setmetatable({}, {__mode = 'k'})
 local function ro_error() error("Attempt to modify a readonly table", 2) end
 local function readonly(t)
@@ -250,7 +251,10 @@ local function user_frame()
     end
   end
 end
+local killed = false
+local kill_msg = nil
 local function handler(e)
+  if killed then return {kill_msg, nil, nil, true} end
   local src, line = user_frame()
   if type(e) == 'table' then
     local msg = rawget(e, 'err')
@@ -271,17 +275,30 @@ function engine.run(fn, keys, argv, set_globals, limit, timeout_msg)
   G.KEYS = set_globals and keys or nil
   G.ARGV = set_globals and argv or nil
   local start = clock()
+  killed, kill_msg = false, timeout_msg
   if limit > 0 then
-    sethook(function()
-      if clock() - start > limit then error({err = timeout_msg}) end
-    end, '', 100000)
+    local hook
+    hook = function()
+      if getinfo(2, 'S').source == PRELUDE_SRC then return end  -- only user code is stopped
+      if killed or clock() - start > limit then
+        if not killed then
+          killed = true
+          sethook(hook, '', 1)  -- from now on every instruction fails: pcall cannot hold on
+        end
+        error({err = timeout_msg})
+      end
+    end
+    sethook(hook, '', 100000)
   end
   local ok, r = xpcall(function() return fn(keys, argv) end, handler)
   sethook()
   G.KEYS, G.ARGV = nil, nil
-  return ok, r
+  local was_killed = killed
+  killed = false
+  return ok, r, was_killed
 end
 function engine.rawget(t, k) return rawget(t, k) end
+function engine.reset() sethook() killed = false G.KEYS, G.ARGV = nil, nil end
 function engine.array(t)
   local out, i = {}, 1
   while true do
@@ -376,14 +393,23 @@ class Engine:
         self.running = True
         limit = _time_limit(ctx)
         try:
-            ok, result = self.api[b"run"](fn, lua.table_from(keys), lua.table_from(argv),
-                                          is_eval, limit,
-                                          b"ERR Script killed: it ran longer than "
-                                          b"busy-reply-threshold (this node runs scripts "
-                                          b"atomically)")
+            message = (b"ERR Script killed: it ran longer than busy-reply-threshold "
+                       b"(this node runs scripts atomically)")
+            try:
+                ok, result, killed = self.api[b"run"](fn, lua.table_from(keys),
+                                                      lua.table_from(argv), is_eval, limit,
+                                                      message)
+            except lua51.LuaError as exc:  # safety net: an error outside the protected call
+                self.api[b"reset"]()
+                raise RedisError("ERR " + _text(exc.args[0] if exc.args else exc)) from None
+            if killed:
+                raise RedisError(message.decode())
             if not ok:
                 raise RedisError(self._failure(result, name))
-            return self.to_reply(result, 0)
+            reply = self.to_reply(result, 0)
+            if reply.__class__ is RedisError:
+                raise reply
+            return reply
         finally:
             self.running = False
             self.ctx = None
@@ -394,6 +420,8 @@ class Engine:
                     pass
 
     def _failure(self, info: Any, name: str) -> str:
+        if _lua_type(info) != "table":
+            return "ERR " + _text(info)
         msg = _text(info[1])
         src, line, is_table = info[2], info[3], info[4]
         if not is_table and not _has_code(msg):
@@ -540,8 +568,13 @@ class Engine:
                 argv.append(_number_arg(arg))
             else:
                 return self._error("ERR Lua redis lib command arguments must be strings or integers")
+        lowered = argv[0].lower().decode("latin-1")
+        if lowered in SCRIPT_REPLIES:
+            return False, self.to_lua(SCRIPT_REPLIES[lowered])
         spec = lookup(argv[0])
         if spec is None:
+            if lowered in DENIED:
+                return self._error("ERR This Redis command is not allowed from script")
             return self._error("ERR Unknown Redis command called from script")
         ctx = self.ctx
         services = getattr(ctx, "services", None)

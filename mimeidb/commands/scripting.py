@@ -176,10 +176,12 @@ def _load_library(engine: Engine, code: bytes, replace: bool) -> str:
     lib = {"code": code, "functions": {}}
     engine.loading = lib
     try:
-        ok, result = engine.api[b"run"](fn, None, None, False, 0.5,
-                                        b"ERR FUNCTION LOAD timeout")
+        ok, result, killed = engine.api[b"run"](fn, None, None, False, 0.5,
+                                                b"FUNCTION LOAD timeout")
     finally:
         engine.loading = None
+    if killed:
+        raise RedisError("ERR Error registering functions: FUNCTION LOAD timeout")
     if not ok:
         msg = result[1].decode("utf-8", "replace")
         raise RedisError("ERR Error registering functions: " + msg)
