@@ -12,6 +12,7 @@ The version index is versions/history.py's.
 """
 from __future__ import annotations
 
+import logging
 import struct
 import time
 from dataclasses import dataclass
@@ -35,6 +36,8 @@ from mimeidb.versions.history import VersionError, VersionIndex
 from mimeidb.versions.mst import MST, NodeCache
 from mimeidb.versions.snapshot import TreeRaw, clear_dirty_in, seal
 from mimeidb.versions.verify import VerificationError, verify_commit
+
+log = logging.getLogger("mimeidb.mimei")
 
 DATABASES = 16  # RESP SELECT 0..15 on a db Mimei's `cur` (Redis's `databases` default)
 DEFAULT_RIGHT = 7276704  # Leither's default right mask, shown by `mimei show`
@@ -94,6 +97,7 @@ class MimeiManager:
         self._snapshots: dict[tuple[str, int], Keyspace] = {}
         self._tree_cache = NodeCache()
         self._listeners: list[Callable[[Keyspace, bytes], None]] = []
+        self._version_listeners: list[Callable[[str, int], None]] = []
         self._auto: dict[str, int] = {}  # auto-backup delays read so far (the hot write path asks)
         self.default_mid = ""
 
@@ -319,8 +323,10 @@ class MimeiManager:
                 clear_dirty_in(batch, raw, dirty)
                 self.db.write(batch, sync=True)
             return None
-        return self.versions.append(self.node_key, record, tree.root_cid, memo, blocks,
-                                    extra=lambda batch: clear_dirty_in(batch, raw, dirty))
+        commit = self.versions.append(self.node_key, record, tree.root_cid, memo, blocks,
+                                      extra=lambda batch: clear_dirty_in(batch, raw, dirty))
+        self._version_made(mid, commit.version)
+        return commit
 
     def setcid(self, mid: str, cid: bytes, memo: str = "") -> Commit:
         """Point a file Mimei's next version at an IPFS root held by this node."""
@@ -332,7 +338,9 @@ class MimeiManager:
         last = self.versions.last(mid)
         if last and self.versions.commit(mid, last).data == cid:
             return self.versions.commit(mid, last)
-        return self.versions.append(self.node_key, record, cid, memo)
+        commit = self.versions.append(self.node_key, record, cid, memo)
+        self._version_made(mid, commit.version)
+        return commit
 
     def history(self, mid: str) -> list[dict]:
         self.require(mid)
@@ -482,10 +490,11 @@ class MimeiManager:
             raise MimeiError(f"commit {cid_text(commit_cid)} is missing")
         return Commit.decode(data)
 
-    def import_commit(self, commit_cid: bytes) -> dict:
+    def import_commit(self, commit_cid: bytes, checked: dict | None = None) -> dict:
         """Register a received version (its blocks already in the store, e.g. by `dag import`):
         verify it and its chain, keep the record, and index every version of the chain that
-        is newer than what this node holds."""
+        is newer than what this node holds. checked: verify_commit's memo of subtrees already
+        verified (the p2p service keeps one per Mimei, so a new version costs its new nodes)."""
         data = self.blocks.get(commit_cid)
         if data is None:
             raise MimeiError(f"commit {cid_text(commit_cid)} is not on this node: import its CAR first")
@@ -503,7 +512,7 @@ class MimeiManager:
                              + (" (another commit: the histories fork)" if
                                 self.versions.commit_cid(mid, head.version) else " (dropped here)"))
         try:
-            verify_commit(self.blocks, commit_cid, mid=mid, trusted=trusted)
+            verify_commit(self.blocks, commit_cid, mid=mid, trusted=trusted, checked=checked)
             record = MimeiRecord.decode(self.blocks.get(head.record) or b"")
         except (VerificationError, ValueError) as exc:
             raise MimeiError(f"commit {cid_text(commit_cid)} fails verification: {exc}") from None
@@ -522,6 +531,7 @@ class MimeiManager:
         for _, commit in reversed(chain):
             self.versions.store(commit)
         self._snapshots = {k: v for k, v in self._snapshots.items() if k[0] != mid}
+        self._version_made(mid, head.version)
         return {"mid": mid, "version": head.version,
                 "imported": [c.version for _, c in reversed(chain)]}
 
@@ -543,6 +553,22 @@ class MimeiManager:
         self._notifier = fn
         for ks in self._live.values():
             ks.notifier = fn
+
+    def add_version_listener(self, fn: Callable[[str, int], None]) -> None:
+        """fn(mid, version) after a new version of mid is stored (backup, setcid, import); in
+        whatever thread stored it. The p2p service announces published Mimei from it."""
+        self._version_listeners.append(fn)
+
+    def remove_version_listener(self, fn: Callable[[str, int], None]) -> None:
+        if fn in self._version_listeners:
+            self._version_listeners.remove(fn)
+
+    def _version_made(self, mid: str, version: int) -> None:
+        for fn in list(self._version_listeners):
+            try:
+                fn(mid, version)
+            except Exception:  # noqa: BLE001 - a listener must not undo a stored version
+                log.exception("version listener failed for %s", mid)
 
     def _key_modified(self, ks: Keyspace, key: bytes) -> None:
         for fn in self._listeners:

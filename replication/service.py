@@ -5,17 +5,23 @@ blockstore over bitswap and /mimeidb/sync/1.0.0, makes `node.blocks` fall back t
 reads in worker threads, and keeps published Mimei announced:
 
   publish(mid)  signed head record -> DHT (/mimeidb/<mid>), provider record for the mid,
-                announcement on the Mimei's gossipsub topic; later backups of a published
-                Mimei are announced by themselves (checked every second), and the record is
-                renewed well before its end of life.
-  sync(mid)     head from the DHT / providers, blocks over the sync protocol into memory,
+                announcement on the Mimei's gossipsub topic; later versions of a published
+                Mimei are announced by themselves the moment they are stored (MimeiManager's
+                version listener: backup, auto-backup, setcid, import), gossip first and the
+                DHT record after it, coalesced; a poll every second is the safety net, and
+                the record is renewed well before its end of life.
+  sync(mid)     head from the DHT / providers, blocks over the sync protocol into memory
+                (one round trip for a follower: the peer sends the MST diff's new blocks),
                 verify_commit, then (and only then) stored and indexed.
-  follow(mid)   (`mimei provide`) subscribe and sync on each valid announcement; the node
-                becomes a provider of the mid. Followed mids are kept in <home>/p2p.json.
+  follow(mid)   (`mimei provide`) subscribe and sync on each valid announcement, straight from
+                the announcing peer, one sync at a time per Mimei to the newest version
+                announced; the node becomes a provider of the mid. Followed mids are kept in
+                <home>/p2p.json.
 """
 from __future__ import annotations
 
 import asyncio
+import collections
 import logging
 import threading
 import time
@@ -37,6 +43,8 @@ log = logging.getLogger("mimeidb.p2p")
 STATE_FILE = "p2p.json"
 WATCH_INTERVAL_S = 1.0
 RENEW_AFTER_S = 3600.0
+INLINE_VERIFY_BLOCKS = 64  # verify + store on the loop below this many received blocks
+MAX_CHECKED = 2_000_000   # verified-subtree memo entries kept per Mimei before starting over
 
 
 def node_key(leither_id: str) -> str:
@@ -52,7 +60,7 @@ class P2PService:
         self.heads: dict[str, bytes] = {}        # mid -> newest valid signed head known here
         self.published: dict[str, dict] = {}     # mid -> {"version", "eol_h", "at"}
         self.followed: set[str] = set()
-        self.stats = {"rejected_heads": 0, "rejected_syncs": 0, "synced": 0}
+        self.stats = {"rejected_heads": 0, "rejected_syncs": 0, "synced": 0, "synced_by_diff": 0}
         self.bad_peers: dict[str, int] = {}
         self._locks: dict[str, asyncio.Lock] = {}
         self._tasks: list[asyncio.Task] = []
@@ -60,6 +68,11 @@ class P2PService:
         self.started_ms = 0.0
         self.mdns = None               # replication.mdns.MdnsDiscovery while LAN discovery runs
         self.ready = asyncio.Event()   # set once start() ended, started or not
+        self._announcing: dict[str, bool] = {}   # mid -> another version came while announcing
+        self._dht_pending: dict[str, bool] = {}  # mid -> the DHT record needs another put
+        self._wanted: dict[str, tuple[Head, str]] = {}  # mid -> newest announced head, source
+        self._following: set[str] = set()        # mids with a follow worker running
+        self._checked: dict[str, dict] = {}      # mid -> verify_commit memo of its subtrees
 
     # -- lifecycle ----------------------------------------------------------------------
     async def start(self) -> None:
@@ -87,6 +100,7 @@ class P2PService:
         self.ready.set()
         node.blocks = NetworkBlockStore(self._local_blocks, engine, threading.get_ident())
         self._load_state()
+        node.mimei.add_version_listener(self._on_version)
         self._tasks.append(asyncio.create_task(self._watch_loop()))
         self._tasks.append(asyncio.create_task(self._announce_self()))
         for mid in sorted(self.followed):
@@ -101,6 +115,7 @@ class P2PService:
             except Exception as exc:  # noqa: BLE001
                 log.debug("mDNS stop: %r", exc)
             self.mdns = None
+        self.node.mimei.remove_version_listener(self._on_version)
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -230,7 +245,8 @@ class P2PService:
         return peer, await eng.find_peer(peer)
 
     # -- publish ----------------------------------------------------------------------------
-    async def publish(self, mid: str, eol_h: float = DEFAULT_EOL_H) -> dict:
+    def _head_value(self, mid: str, eol_h: float) -> tuple[int, bytes, bytes]:
+        """(last version, its commit CID, the signed head record to announce)."""
         mimei = self.node.mimei
         record = mimei.require(mid)
         last = mimei.versions.last(mid)
@@ -244,6 +260,10 @@ class P2PService:
             value = head  # re-announce the author's signed head this node holds
         else:
             raise P2PError(f"this node holds no head of {mid} signed by its author to announce")
+        return last, commit, value
+
+    async def publish(self, mid: str, eol_h: float = DEFAULT_EOL_H) -> dict:
+        last, commit, value = self._head_value(mid, eol_h)
         self.heads[mid] = value
         eng = self.eng
         t0 = time.perf_counter()
@@ -260,11 +280,95 @@ class P2PService:
                 "ms": round((time.perf_counter() - t0) * 1000, 1),
                 "errors": [str(e) or type(e).__name__ for e in errors]}
 
+    # -- real-time announcements -----------------------------------------------------------
+    def _on_version(self, mid: str, version: int) -> None:
+        """MimeiManager's version listener (any thread): announce a published Mimei now."""
+        loop = self.loop
+        if loop is None or mid not in self.published:
+            return
+        try:
+            on_loop = asyncio.get_running_loop() is loop
+        except RuntimeError:
+            on_loop = False
+        if on_loop:
+            self._kick(mid)
+        else:
+            loop.call_soon_threadsafe(self._kick, mid)
+
+    def _kick(self, mid: str) -> None:
+        if mid not in self.published or self.engine is None:
+            return
+        if mid in self._announcing:
+            self._announcing[mid] = True  # the running announcer goes round once more
+            return
+        self._announcing[mid] = False
+        self._spawn(self._announce_loop(mid))
+
+    def _spawn(self, coro) -> asyncio.Task:
+        task = asyncio.create_task(coro)
+        self._tasks.append(task)
+        task.add_done_callback(lambda t: t in self._tasks and self._tasks.remove(t))
+        return task
+
+    async def _announce_loop(self, mid: str) -> None:
+        """Gossip the newest head of mid at once (versions made meanwhile coalesce into the
+        next round), then update the DHT record beside it."""
+        try:
+            while True:
+                self._announcing[mid] = False
+                info = self.published.get(mid)
+                if info is None:
+                    return
+                try:
+                    last, _, value = self._head_value(mid, info["eol_h"])
+                    if last != info["version"]:
+                        self.heads[mid] = value
+                        await self.eng.publish(topic(mid), value)
+                        info["version"] = last
+                        self._refresh_dht(mid)
+                except Exception as exc:  # noqa: BLE001 - the watch loop retries
+                    log.debug("announcement of %s: %s", mid, exc)
+                if not self._announcing.get(mid):
+                    return
+        finally:
+            self._announcing.pop(mid, None)
+
+    def _refresh_dht(self, mid: str) -> None:
+        if mid in self._dht_pending:
+            self._dht_pending[mid] = True
+            return
+        self._dht_pending[mid] = False
+        self._spawn(self._dht_loop(mid))
+
+    async def _dht_loop(self, mid: str) -> None:
+        """Put the newest head record (and the provider record) in the DHT; coalesced."""
+        try:
+            while True:
+                self._dht_pending[mid] = False
+                value = self.heads.get(mid)
+                if value is not None:
+                    results = await asyncio.gather(self.eng.put_value(dht_key(mid), value),
+                                                   self.eng.provide(provider_key(mid)),
+                                                   return_exceptions=True)
+                    for err in results:
+                        if isinstance(err, BaseException):
+                            log.debug("DHT update of %s: %r", mid, err)
+                    if mid in self.published:
+                        self.published[mid]["at"] = time.time()
+                if not self._dht_pending.get(mid):
+                    return
+        except Exception as exc:  # noqa: BLE001
+            log.debug("DHT update of %s: %s", mid, exc)
+        finally:
+            self._dht_pending.pop(mid, None)
+
     async def _watch_loop(self) -> None:
-        """Announce new backups of published Mimei; renew their head records."""
+        """The safety net: announce versions the listener missed; renew head records."""
         while True:
             await asyncio.sleep(WATCH_INTERVAL_S)
             for mid, info in list(self.published.items()):
+                if mid in self._announcing or mid in self._dht_pending:
+                    continue
                 try:
                     last = self.node.mimei.versions.last(mid)
                     stale = time.time() - info["at"] > min(RENEW_AFTER_S, info["eol_h"] * 1800)
@@ -310,19 +414,26 @@ class P2PService:
             if versions.commit_cid(mid, head.version) == head.commit:
                 return {"mid": mid, "version": last, "imported": [], "from": None,
                         "ms": round((time.perf_counter() - t0) * 1000, 1)}
-        candidates: list[str] = []
-        if prefer:
-            candidates.append(prefer)
-        candidates += [p["Peer"] for p in await eng.peers()]
-        for prov in await self.providers(mid):
-            candidates.append(prov["ID"])
-            if prov["ID"] not in [p["Peer"] for p in await eng.peers()] and prov["Addrs"]:
-                try:
-                    await eng.connect(f"{prov['Addrs'][0]}/p2p/{prov['ID']}")
-                except P2PError:
-                    pass
-        tried, errors = set(), []
-        for peer in candidates:
+        tried: set[str] = set()
+        errors: list[str] = []
+
+        async def candidates():
+            # the announcing peer first (it holds the version), then connected peers, and only
+            # then a DHT query for providers
+            if prefer:
+                yield prefer
+            connected = [p["Peer"] for p in await eng.peers()]
+            for peer in connected:
+                yield peer
+            for prov in await self.providers(mid):
+                if prov["ID"] not in connected and prov["Addrs"]:
+                    try:
+                        await eng.connect(f"{prov['Addrs'][0]}/p2p/{prov['ID']}")
+                    except P2PError:
+                        pass
+                yield prov["ID"]
+
+        async for peer in candidates():
             if peer in tried or peer == self.node.peer_id:
                 continue
             tried.add(peer)
@@ -354,6 +465,11 @@ class P2PService:
         trusted = versions.commit_cid(mid, last) if last else None
         overlay = Overlay(self._local_blocks)
         target = head.commit if head is not None else None
+        memo = self._checked.get(mid)
+        if memo is None or len(memo) > MAX_CHECKED:
+            memo = self._checked[mid] = {}
+        # subtrees checked by this sync join the memo only if all of it verifies
+        checked = collections.ChainMap({}, memo)
 
         async def conversation(stream):
             return await fetch(stream, mid, target, trusted, overlay)
@@ -370,7 +486,7 @@ class P2PService:
 
         def verify_and_store() -> dict:
             try:
-                commit = verify_commit(overlay, head_cid, mid=mid, trusted=trusted)
+                commit = verify_commit(overlay, head_cid, mid=mid, trusted=trusted, checked=checked)
             except VerificationError:
                 self.stats["rejected_syncs"] += 1
                 self.bad_peers[peer] = self.bad_peers.get(peer, 0) + 1
@@ -381,15 +497,24 @@ class P2PService:
             if local is not None and local.cid != commit.record:
                 raise VerificationError(f"the commit's Mimei record differs from this node's for {mid}")
             self._local_blocks.put_many(overlay.received())  # verified: now it may be stored
-            result = node.mimei.import_commit(head_cid)
+            memo.update(checked.maps[0])
+            if head is not None and head.commit == head_cid:
+                self.heads[mid] = head.encode()  # before the version listener may re-announce it
+            result = node.mimei.import_commit(head_cid, checked=memo)
             return result
 
-        result = await asyncio.to_thread(verify_and_store)
+        if len(overlay.mem) <= INLINE_VERIFY_BLOCKS:  # a follower's few blocks: no thread hop
+            result = verify_and_store()
+        else:
+            result = await asyncio.to_thread(verify_and_store)
         if head is not None and head.commit == head_cid:
             self.heads[mid] = head.encode()
         self.stats["synced"] += 1
+        if got.get("diff"):
+            self.stats["synced_by_diff"] += 1  # one round trip, only the MST diff's new blocks
         result["from"] = peer
         result["blocks"] = got["blocks"]
+        result["diff"] = got.get("diff", False)
         return result
 
     # -- provide (follow) -------------------------------------------------------------------
@@ -413,14 +538,34 @@ class P2PService:
             return
         if self.node.mimei.versions.last(mid) >= head.version:
             return
-        task = asyncio.create_task(self._follow_sync(mid, source, head))
-        self._tasks.append(task)
-        task.add_done_callback(lambda t: t in self._tasks and self._tasks.remove(t))
+        wanted = self._wanted.get(mid)
+        if wanted is None or wanted[0].version < head.version:
+            self._wanted[mid] = (head, source)
+        if mid not in self._following:
+            self._following.add(mid)
+            self._spawn(self._follow_worker(mid))
+
+    async def _follow_worker(self, mid: str) -> None:
+        """Sync mid to the newest head announced, one sync at a time; announcements that come
+        during a sync coalesce into the next one."""
+        try:
+            while True:
+                wanted = self._wanted.pop(mid, None)
+                if wanted is None:
+                    return
+                head, source = wanted
+                if self.node.mimei.versions.last(mid) >= head.version:
+                    continue
+                await self._follow_sync(mid, source, head)
+        finally:
+            self._following.discard(mid)
 
     async def _follow_sync(self, mid: str, source: str, head: Head) -> None:
         try:
             result = await self.sync(mid, prefer=source, head=head)
-            log.info("followed %s to version %s", mid, result.get("version"))
+            log.debug("followed %s to version %s (%s blocks, diff %s, %s ms)", mid,
+                      result.get("version"), result.get("blocks"), result.get("diff"),
+                      result.get("ms"))
         except Exception as exc:  # noqa: BLE001 - the next announcement retries
             log.warning("follow of %s: sync failed: %s", mid, exc)
 

@@ -11,7 +11,18 @@ prefixed JSON object; blocks follow a reply header as CAR sections (varint(len(c
                        then the Mimei record block
     -> {"op": "blocks", "cids": [cid, ...]}        (at most MAX_BATCH)
     <- {"count": k, "missing": [cid, ...]} + the blocks held, in request order
+    -> {"op": "diff", "mid": M, "to": cid|null, "from": cid|null}
+    <- {"version", "commit", "head" (as for "head"), "count": k, "diff": bool}
+       + the commits from `to` (default: the peer's head) down to just above `from`, the
+       Mimei record block, and, when "diff" is true, every block the MST diff of each new
+       version against the one before it names as new (versions/diff.py)
     -> {"op": "bye"}
+
+A follower that holds version `from` gets a new version in one round trip with "diff": the
+server knows from the MST diffs exactly which blocks are new, so nothing is asked level by
+level. When the server cannot diff (a file Mimei, an old version it no longer holds, a first
+sync) it sends the commits only ("diff": false) and the requester walks as below; a server
+that does not know "diff" answers an error and the requester falls back to head + chain.
 
 The requester walks the new versions' data DAGs level by level and asks only for CIDs it does
 not hold (a subtree it holds is skipped whole), so a new version costs the blocks it changed.
@@ -30,6 +41,7 @@ from mimeidb.ipfs import cid as cids
 from mimeidb.ipfs import dag
 from mimeidb.ipfs.blockstore import multihash_of
 from mimeidb.versions.commit import Commit
+from mimeidb.versions.diff import diff as tree_diff
 from replication.bitswap_store import hash_ok
 
 log = logging.getLogger("mimeidb.p2p.sync")
@@ -40,6 +52,8 @@ MAX_SECTION = 4 << 20
 MAX_BATCH = 1024
 MAX_CHAIN = 100_000
 MAX_BLOCKS = 5_000_000
+MAX_DIFF_BLOCKS = 200_000   # a larger diff is left to the level walk (batched requests)
+DIFF_CACHE = 256            # (old root, new root) -> new block CIDs, for several followers
 
 
 class SyncError(Exception):
@@ -137,6 +151,8 @@ class SyncServer:
         self.blocks = blocks
         self.head_of = head_of
         self.served_blocks = 0
+        self.diffs = 0
+        self._diff_cache: dict[tuple[bytes, bytes], list[bytes]] = {}
 
     async def handle(self, stream: Any) -> None:
         import trio
@@ -151,6 +167,8 @@ class SyncServer:
                     out = await trio.to_thread.run_sync(self._head, str(req.get("mid", "")))
                 elif op == "chain":
                     out = await trio.to_thread.run_sync(self._chain, req)
+                elif op == "diff":
+                    out = await trio.to_thread.run_sync(self._diff, req)
                 elif op == "blocks":
                     out = await trio.to_thread.run_sync(self._blocks, req.get("cids") or [])
                 else:
@@ -196,6 +214,91 @@ class SyncServer:
         if record is not None:
             parts.append(record)
         return frame({"count": len(parts)}) + b"".join(parts)
+
+    def _diff(self, req: dict) -> bytes:
+        mid = str(req.get("mid", ""))
+        version, head_commit, head = self.head_of(mid)
+        info = {"version": version, "commit": cids.format(head_commit) if head_commit else None,
+                "head": base64.b64encode(head).decode() if head else None}
+        try:
+            start = cids.parse(str(req["to"])) if req.get("to") else head_commit
+            stop = cids.parse(str(req["from"])) if req.get("from") else None
+        except ValueError as exc:
+            return frame({"error": str(exc)})
+        if start is None:
+            return frame({**info, "count": 0, "diff": False})
+        parts: list[bytes] = []
+        record = None
+        pairs: list[tuple[bytes | None, bytes]] = []  # (previous data root, new data root)
+        kinds: set[str] = set()
+        cid: bytes | None = start
+        commits: list[Commit] = []
+        while cid is not None and cid != stop and len(parts) < MAX_CHAIN:
+            data = self.blocks.get(cid)
+            if data is None:
+                break
+            parts.append(section(cid, data))
+            try:
+                commit = Commit.decode(data)
+            except ValueError:
+                break
+            commits.append(commit)
+            if record is None:
+                rdata = self.blocks.get(commit.record)
+                if rdata is not None:
+                    record = section(commit.record, rdata)
+            cid = commit.prev
+        if record is not None:
+            parts.append(record)
+        ok = bool(commits) and cid == stop and stop is not None
+        new_blocks: list[bytes] = []
+        if ok:
+            prev_root = None
+            try:
+                pdata = self.blocks.get(stop)
+                prev_root = Commit.decode(pdata).data if pdata is not None else None
+            except ValueError:
+                prev_root = None
+            for commit in reversed(commits):  # oldest new version first
+                kinds.add(commit.data_kind)
+                pairs.append((prev_root, commit.data))
+                prev_root = commit.data
+            ok = kinds == {"mst"} and pairs[0][0] is not None
+        if ok:
+            seen: set[bytes] = set()
+            try:
+                for old_root, new_root in pairs:
+                    for c in self._new_blocks(old_root, new_root):
+                        mh = multihash_of(c)
+                        if mh not in seen:
+                            seen.add(mh)
+                            new_blocks.append(c)
+                    if len(new_blocks) > MAX_DIFF_BLOCKS:
+                        raise ValueError("diff too large")
+                blocks = []
+                for c in new_blocks:
+                    data = self.blocks.get(c)
+                    if data is None:
+                        raise ValueError("a block of the diff is missing here")
+                    blocks.append(section(c, data))
+            except Exception as exc:  # noqa: BLE001 - missing old tree, too large: walk instead
+                log.debug("diff of %s not served: %r", mid, exc)
+                ok = False
+            else:
+                parts += blocks
+                self.diffs += 1
+                self.served_blocks += len(blocks)
+        return frame({**info, "count": len(parts), "diff": ok}) + b"".join(parts)
+
+    def _new_blocks(self, old_root: bytes, new_root: bytes) -> list[bytes]:
+        key = (old_root, new_root)
+        got = self._diff_cache.get(key)
+        if got is None:
+            got = sorted(tree_diff(old_root, new_root, self.blocks).new_blocks)
+            if len(self._diff_cache) >= DIFF_CACHE:
+                self._diff_cache.pop(next(iter(self._diff_cache)))
+            self._diff_cache[key] = got
+        return got
 
     def _blocks(self, wanted: list) -> bytes:
         parts, missing = [], []
@@ -268,21 +371,35 @@ async def fetch(stream: Any, mid: str, target: bytes | None, trusted: bytes | No
     target (default: the peer's head) down to trusted and every data block this node lacks.
     Returns {"head": commit cid, "version", "peer_head": signed head bytes|None, "blocks": n}."""
     reader = Reader(stream)
-    await stream.write(frame({"op": "head", "mid": mid}))
+    # one round trip: the peer's head, the new commits and (when it can) the diff's blocks
+    await stream.write(frame({"op": "diff", "mid": mid,
+                              "to": cids.format(target) if target else None,
+                              "from": cids.format(trusted) if trusted else None}))
     head = await reader.message()
-    if head.get("error"):
-        raise SyncError(head["error"])
+    diffed = "error" not in head
+    if not diffed:  # a peer without "diff": head, then chain
+        await stream.write(frame({"op": "head", "mid": mid}))
+        head = await reader.message()
+        if head.get("error"):
+            raise SyncError(head["error"])
     peer_head = base64.b64decode(head["head"]) if head.get("head") else None
     if target is None:
         if not head.get("commit"):
             raise SyncError(f"the peer holds no version of {mid}")
         target = cids.parse(head["commit"])
-    await stream.write(frame({"op": "chain", "mid": mid, "from": cids.format(target),
-                              "to": cids.format(trusted) if trusted else None}))
-    reply = await reader.message()
-    if reply.get("error"):
-        raise SyncError(reply["error"])
-    got = await _recv_blocks(reader, overlay, int(reply.get("count", 0)), None)
+    if diffed:
+        if head.get("commit") and trusted and cids.parse(head["commit"]) == trusted \
+                and not head.get("count"):
+            await stream.write(frame({"op": "bye"}))
+            return {"head": trusted, "peer_head": peer_head, "blocks": 0, "diff": False}
+        got = await _recv_blocks(reader, overlay, int(head.get("count", 0)), None)
+    else:
+        await stream.write(frame({"op": "chain", "mid": mid, "from": cids.format(target),
+                                  "to": cids.format(trusted) if trusted else None}))
+        reply = await reader.message()
+        if reply.get("error"):
+            raise SyncError(reply["error"])
+        got = await _recv_blocks(reader, overlay, int(reply.get("count", 0)), None)
     if not any(multihash_of(c) == multihash_of(target) for c, _ in got) and not overlay.has(target):
         raise SyncError(f"the peer does not hold commit {cids.format(target)}")
     # the data roots of the new commits
@@ -299,6 +416,7 @@ async def fetch(stream: Any, mid: str, target: bytes | None, trusted: bytes | No
         frontier.append(commit.data)
         cid = commit.prev
     seen: set[bytes] = set()
+    asked = 0
     while frontier:
         want = []
         for c in frontier:
@@ -312,6 +430,7 @@ async def fetch(stream: Any, mid: str, target: bytes | None, trusted: bytes | No
         frontier = []
         for i in range(0, len(want), MAX_BATCH):
             batch = want[i:i + MAX_BATCH]
+            asked += 1
             await stream.write(frame({"op": "blocks", "cids": [cids.format(c) for c in batch]}))
             reply = await reader.message()
             if reply.get("error"):
@@ -324,7 +443,8 @@ async def fetch(stream: Any, mid: str, target: bytes | None, trusted: bytes | No
                 except ValueError as exc:
                     raise SyncError(f"block {cids.format(c)}: {exc}") from None
     await stream.write(frame({"op": "bye"}))
-    return {"head": target, "peer_head": peer_head, "blocks": len(overlay.mem)}
+    return {"head": target, "peer_head": peer_head, "blocks": len(overlay.mem),
+            "diff": bool(diffed and head.get("diff")), "requests": 1 + asked}
 
 
 def _identity(cid: bytes) -> bool:
