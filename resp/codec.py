@@ -349,8 +349,15 @@ def append(out: bytearray, reply: object, protocol: int) -> None:
         out += _OK if reply == "OK" else b"+%s\r\n" % reply.encode()  # type: ignore[attr-defined]
     elif cls is list or cls is tuple:
         out += b"*%d\r\n" % len(reply)  # type: ignore[arg-type]
+        headers = _BULK_HEADERS
         for item in reply:  # type: ignore[attr-defined]
-            append(out, item, protocol)
+            if item.__class__ is bytes:  # the common element, inline (LRANGE, MGET...)
+                n = len(item)
+                out += headers[n] if n <= 1024 else b"$%d\r\n" % n
+                out += item
+                out += b"\r\n"
+            else:
+                append(out, item, protocol)
     else:
         _append_other(out, reply, protocol)
 

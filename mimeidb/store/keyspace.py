@@ -8,6 +8,7 @@ the namespace is bound when the Keyspace is built (as Kvrocks binds its tenant).
 from __future__ import annotations
 
 import time
+from itertools import islice
 from typing import Callable, Iterator, Protocol
 
 from mimeidb.commands import errors
@@ -94,6 +95,11 @@ class LiveRaw:
         for key, value in self.buffer.scan(CF_DATA, self.ns + prefix,
                                            None if start is None else self.ns + start, reverse):
             yield key[cut:], value
+
+    def run_values(self, prefix: bytes, start: bytes, count: int) -> list[bytes] | None:
+        """See WriteBuffer.run_values."""
+        ns = self.ns
+        return self.buffer.run_values(CF_DATA, ns + prefix, ns + start, count)
 
     def dirty_keys(self) -> Iterator[bytes]:
         """Raw keys written since the log was last cleared (by a backup), in byte order."""
@@ -361,6 +367,17 @@ class Keyspace:
         cut = len(prefix)
         for raw, value in self.raw.scan(prefix, prefix + start if start else None, reverse):
             yield raw[cut:], value
+
+    def entry_run(self, key: bytes, start: bytes, count: int) -> list[bytes]:
+        """The values of `count` consecutive sub-entries from subkey `start` on (fewer if the
+        collection ends first)."""
+        prefix = enc.sub_prefix(key)
+        fast = getattr(self.raw, "run_values", None)
+        if fast is not None:
+            values = fast(prefix, prefix + start, count)
+            if values is not None:
+                return values
+        return [value for _, value in islice(self.raw.scan(prefix, prefix + start), count)]
 
     def get_entry(self, key: bytes, subkey: bytes) -> bytes | None:
         return self.raw.get(enc.sub_prefix(key) + subkey)

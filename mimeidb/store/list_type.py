@@ -66,7 +66,7 @@ class ListValue:
         if count <= SEEK_LIMIT:
             return [self.at(i) for i in range(start, stop + 1)]
         begin = list_index(self.meta.head + start)
-        return [value for _, value in islice(self.ks.entries(self.key, begin), count)]
+        return self.ks.entry_run(self.key, begin, count)
 
     def scan(self, reverse: bool = False, limit: int = 0) -> Iterator[tuple[int, bytes]]:
         """(index, element) from the head (or the tail), at most `limit` of them (0 = all)."""

@@ -6,6 +6,7 @@ appendfsync=always in one WAL sync (group commit). Reads see pending writes firs
 """
 from __future__ import annotations
 
+from itertools import islice
 from typing import Iterator
 
 from mimeidb.store.db import Database
@@ -44,6 +45,17 @@ class WriteBuffer:
         batch, self._batch = self._batch, self.db.batch()
         self._pending.clear()
         self.db.write(batch, sync)
+
+    def run_values(self, cf: str, prefix: bytes, start: bytes, count: int) -> list[bytes] | None:
+        """The values of the `count` keys from `start` (a key under prefix) on, when that many
+        keys under prefix exist there; None otherwise. One native iteration (LRANGE).
+
+        Flushes first, as scan does."""
+        self.flush()
+        items = list(islice(self.db.cf[cf].items(from_key=start), count))
+        if len(items) < count or (items and not items[-1][0].startswith(prefix)):
+            return None  # keys are in order: the last one under prefix means all of them
+        return [value for _, value in items]
 
     def scan(self, cf: str, prefix: bytes, start: bytes | None = None,
              reverse: bool = False) -> Iterator[tuple[bytes, bytes]]:
