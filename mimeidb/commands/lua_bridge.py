@@ -1074,7 +1074,7 @@ def parse_shebang(body: bytes, eval_script: bool) -> tuple[frozenset | None, byt
     if not words or words[0] != b"lua":
         engine = words[0].decode("utf-8", "replace") if words else ""
         if eval_script:
-            raise RedisError(f"ERR Could not find engine '{engine}'")
+            raise RedisError(f"ERR Unexpected engine in script shebang: {engine}")
         raise RedisError(f"ERR Engine '{engine}' not found")
     flags: set[str] = set()
     for word in words[1:]:
