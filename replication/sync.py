@@ -184,55 +184,23 @@ class SyncServer:
             except Exception:  # noqa: BLE001
                 pass
 
-    def _head(self, mid: str) -> bytes:
-        version, commit, head = self.head_of(mid)
-        return frame({"version": version, "commit": cids.format(commit) if commit else None,
-                      "head": base64.b64encode(head).decode() if head else None})
-
-    def _chain(self, req: dict) -> bytes:
-        try:
-            start = cids.parse(str(req.get("from")))
-            stop = cids.parse(str(req["to"])) if req.get("to") else None
-        except ValueError as exc:
-            return frame({"error": str(exc)})
-        parts, record = [], None
-        cid = start
-        while cid is not None and cid != stop and len(parts) < MAX_CHAIN:
-            data = self.blocks.get(cid)
-            if data is None:
-                break
-            parts.append(section(cid, data))
-            try:
-                commit = Commit.decode(data)
-            except ValueError:
-                break
-            if record is None:
-                rdata = self.blocks.get(commit.record)
-                if rdata is not None:
-                    record = section(commit.record, rdata)
-            cid = commit.prev
-        if record is not None:
-            parts.append(record)
-        return frame({"count": len(parts)}) + b"".join(parts)
-
-    def _diff(self, req: dict) -> bytes:
-        mid = str(req.get("mid", ""))
-        version, head_commit, head = self.head_of(mid)
-        info = {"version": version, "commit": cids.format(head_commit) if head_commit else None,
+    @staticmethod
+    def _head_info(version: int, commit: bytes | None, head: bytes | None) -> dict:
+        """A head_of() answer as the protocol sends it."""
+        return {"version": version, "commit": cids.format(commit) if commit else None,
                 "head": base64.b64encode(head).decode() if head else None}
-        try:
-            start = cids.parse(str(req["to"])) if req.get("to") else head_commit
-            stop = cids.parse(str(req["from"])) if req.get("from") else None
-        except ValueError as exc:
-            return frame({"error": str(exc)})
-        if start is None:
-            return frame({**info, "count": 0, "diff": False})
+
+    def _head(self, mid: str) -> bytes:
+        return frame(self._head_info(*self.head_of(mid)))
+
+    def _commit_chain(self, start: bytes, stop: bytes | None
+                      ) -> tuple[list[bytes], list[Commit], bytes | None]:
+        """CAR sections of the commits from start back to (not including) stop, then the
+        Mimei record; the decoded commits; and where the walk ended (stop when complete)."""
         parts: list[bytes] = []
-        record = None
-        pairs: list[tuple[bytes | None, bytes]] = []  # (previous data root, new data root)
-        kinds: set[str] = set()
-        cid: bytes | None = start
         commits: list[Commit] = []
+        record = None
+        cid: bytes | None = start
         while cid is not None and cid != stop and len(parts) < MAX_CHAIN:
             data = self.blocks.get(cid)
             if data is None:
@@ -250,6 +218,31 @@ class SyncServer:
             cid = commit.prev
         if record is not None:
             parts.append(record)
+        return parts, commits, cid
+
+    def _chain(self, req: dict) -> bytes:
+        try:
+            start = cids.parse(str(req.get("from")))
+            stop = cids.parse(str(req["to"])) if req.get("to") else None
+        except ValueError as exc:
+            return frame({"error": str(exc)})
+        parts, _, _ = self._commit_chain(start, stop)
+        return frame({"count": len(parts)}) + b"".join(parts)
+
+    def _diff(self, req: dict) -> bytes:
+        mid = str(req.get("mid", ""))
+        version, head_commit, head = self.head_of(mid)
+        info = self._head_info(version, head_commit, head)
+        try:
+            start = cids.parse(str(req["to"])) if req.get("to") else head_commit
+            stop = cids.parse(str(req["from"])) if req.get("from") else None
+        except ValueError as exc:
+            return frame({"error": str(exc)})
+        if start is None:
+            return frame({**info, "count": 0, "diff": False})
+        pairs: list[tuple[bytes | None, bytes]] = []  # (previous data root, new data root)
+        kinds: set[str] = set()
+        parts, commits, cid = self._commit_chain(start, stop)
         ok = bool(commits) and cid == stop and stop is not None
         new_blocks: list[bytes] = []
         if ok:
