@@ -155,28 +155,6 @@ def databases(ks: Keyspace) -> list[Keyspace]:
     return found
 
 
-def copy_across(src_ks: Keyspace, dst_ks: Keyspace, src: bytes, dst: bytes) -> bool:
-    """Copy src (value, sub-entries, expiry) of src_ks to dst of dst_ks, replacing dst."""
-    if src_ks is dst_ks:
-        return src_ks.copy_key(src, dst)
-    meta = src_ks.meta(src)
-    if meta is None:
-        return False
-    dst_ks.check_writable()
-    old = dst_ks.meta(dst)
-    if old is not None:
-        dst_ks._remove(dst, old)
-    copy = enc.decode_meta(meta.encode())
-    for make_prefix in (enc.sub_prefix, enc.score_prefix):
-        src_prefix, dst_prefix = make_prefix(src), make_prefix(dst)
-        cut = len(src_prefix)
-        for raw, value in list(src_ks.raw.scan(src_prefix)):
-            dst_ks.raw.put(dst_prefix + raw[cut:], value)
-    dst_ks.put_meta(dst, copy, None)
-    dst_ks.modified(dst)
-    return True
-
-
 @command("move", 3, "write fast", keys=(1, 1, 1))
 def move(ctx, args):
     """Move a key to another database of the bound Mimei: 1, or 0 if absent or taken there."""
@@ -189,7 +167,7 @@ def move(ctx, args):
     key = args[0]
     if ks.meta(key) is None or target.meta(key) is not None:
         return 0
-    copy_across(ks, target, key, key)
+    ks.copy_key(key, key, into=target)
     ks.delete(key)
     ks.notify(N.GENERIC, b"move_from", key)
     target.notify(N.GENERIC, b"move_to", key)
@@ -378,7 +356,7 @@ def copy(ctx, args):
     target.check_writable()
     if target.meta(dst) is not None and not replace:
         return 0
-    copy_across(ks, target, src, dst)
+    ks.copy_key(src, dst, into=target)
     target.notify(N.GENERIC, b"copy_to", dst)
     return 1
 

@@ -297,17 +297,20 @@ class Keyspace:
         self.put_meta(key, meta, old)
         self.modified(key)
 
-    def copy_key(self, src: bytes, dst: bytes, expire_ms: int | None = None) -> bool:
+    def copy_key(self, src: bytes, dst: bytes, expire_ms: int | None = None,
+                 into: "Keyspace | None" = None) -> bool:
         """Write a copy of src's value (metadata and every sub-entry and score-index entry)
-        under dst, replacing whatever dst held (COPY, RENAME). dst keeps src's expiry unless
+        under dst of `into` (default: this keyspace; another database for MOVE and COPY DB),
+        replacing whatever dst held (COPY, RENAME). dst keeps src's expiry unless
         `expire_ms` is given. False if src does not exist."""
+        target = self if into is None else into
         meta = self.meta(src)
         if meta is None:
             return False
-        self.check_writable()
-        old = self.meta(dst)
+        target.check_writable()
+        old = target.meta(dst)
         if old is not None:
-            self._remove(dst, old)
+            target._remove(dst, old)
         copy = enc.decode_meta(meta.encode())
         if expire_ms is not None:
             copy.expire_ms = expire_ms
@@ -315,9 +318,9 @@ class Keyspace:
             src_prefix, dst_prefix = make_prefix(src), make_prefix(dst)
             cut = len(src_prefix)
             for raw, value in list(self.raw.scan(src_prefix)):
-                self.raw.put(dst_prefix + raw[cut:], value)
-        self.put_meta(dst, copy, None)
-        self.modified(dst)
+                target.raw.put(dst_prefix + raw[cut:], value)
+        target.put_meta(dst, copy, None)
+        target.modified(dst)
         return True
 
     def rename_key(self, src: bytes, dst: bytes) -> bool:
