@@ -13,7 +13,7 @@ from mimeidb.commands.args import to_int, upper
 from mimeidb.commands.errors import RedisError
 from mimeidb.commands.replies import NULL_ARRAY, Double
 from mimeidb.commands.table import command
-from mimeidb.commands.zsets import _score_arg, store_zset
+from mimeidb.commands.zsets import _score_arg, store_zset, zadd
 from mimeidb.store import geohash as gh
 from mimeidb.store.zset_type import ScoreRange, ZSet
 
@@ -89,47 +89,19 @@ def _member_point(zs: ZSet, member: bytes) -> tuple[float, float] | None:
 @command("geoadd", -5, "write denyoom", group=GROUP)
 def geoadd(ctx, args):
     """Add members at longitude/latitude points (NX XX CH), as ZADD with geohash scores."""
-    nx = xx = ch = False
+    flags: set[bytes] = set()
     i = 1
-    while i < len(args):
-        opt = upper(args[i])
-        if opt == b"NX":
-            nx = True
-        elif opt == b"XX":
-            xx = True
-        elif opt == b"CH":
-            ch = True
-        else:
-            break
+    while i < len(args) and upper(args[i]) in (b"NX", b"XX", b"CH"):
+        flags.add(upper(args[i]))
         i += 1
     rest = args[i:]
-    if len(rest) % 3 or (xx and nx):
+    if len(rest) % 3 or {b"NX", b"XX"} <= flags:
         raise RedisError(errors.SYNTAX)
-    points = []
+    zadd_args = [args[0], *args[1:i]]
     for j in range(0, len(rest), 3):
         lon, lat = _lonlat(rest[j], rest[j + 1])
-        points.append((float(gh.score_of(lon, lat)), rest[j + 2]))
-    ctx.ks.check_writable()
-    zs = ZSet.open(ctx.ks, args[0])
-    if not zs.existed and xx:
-        return 0
-    added = updated = 0
-    for score, member in points:
-        old = zs.score(member)
-        if old is None:
-            if xx:
-                continue
-            zs.set(member, score, None)
-            added += 1
-        else:
-            if nx:
-                continue
-            if score != old:
-                zs.set(member, score, old)
-                updated += 1
-    if added or updated:
-        zs.save()
-    return added + updated if ch else added
+        zadd_args += [b"%d" % gh.score_of(lon, lat), rest[j + 2]]
+    return zadd(ctx, zadd_args)  # as Redis's geoaddCommand: ZADD with geohash scores
 
 
 @command("geopos", -2, "readonly", group=GROUP)
